@@ -1,0 +1,50 @@
+package cmdutil
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/ctlproject/ctl/halconfig"
+)
+
+// Factory builds the dependencies commands share, lazily.
+type Factory struct {
+	IO *IOStreams
+	// Version is ctl's version (set at link time).
+	Version string
+	// ConfigFlag is the value of the global --config flag.
+	ConfigFlag string
+	// Getenv reads the environment (a seam for tests).
+	Getenv func(string) string
+}
+
+// Home returns $CTL_HOME, default ~/.ctl.
+func (f *Factory) Home() (string, error) {
+	if h := f.Getenv("CTL_HOME"); h != "" {
+		return filepath.Abs(h)
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("finding the config home: %w (set CTL_HOME)", err)
+	}
+	return filepath.Join(home, ".ctl"), nil
+}
+
+// Store returns the config store: --config, then CTL_CONFIG, then $CTL_HOME/config.
+func (f *Factory) Store() (*halconfig.Store, error) {
+	home, err := f.Home()
+	if err != nil {
+		return nil, err
+	}
+	path := f.ConfigFlag
+	if path == "" {
+		path = f.Getenv("CTL_CONFIG")
+	}
+	if path != "" {
+		if path, err = filepath.Abs(path); err != nil {
+			return nil, err
+		}
+	}
+	return halconfig.NewStore(home, path), nil
+}
