@@ -112,7 +112,7 @@ func (s *Store) Edit(opts EditOptions, mutate func(h *Halconfig, d *DeploymentCo
 	if err != nil {
 		return nil, err
 	}
-	if bytes.Equal(orig, next) && loaded.Raw != nil {
+	if bytes.Equal(orig, next) {
 		return res, nil
 	}
 	if err := s.Save(cfg, loaded); err != nil {
@@ -123,4 +123,12 @@ func (s *Store) Edit(opts EditOptions, mutate func(h *Halconfig, d *DeploymentCo
 		res.Migrated = loaded.Version
 	}
 	return res, nil
+}
+
+// IsPristine reports whether d is exactly as NewDeployment makes it, so
+// replacing it loses nothing.
+func IsPristine(d *DeploymentConfiguration) bool {
+	a, errA := Marshal(&Halconfig{DeploymentConfigurations: []*DeploymentConfiguration{d}})
+	b, errB := Marshal(&Halconfig{DeploymentConfigurations: []*DeploymentConfiguration{NewDeployment(d.Name)}})
+	return errA == nil && errB == nil && bytes.Equal(a, b)
 }

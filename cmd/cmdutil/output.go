@@ -109,7 +109,7 @@ func writeJSON(b *bytes.Buffer, n *yaml.Node, indent string) error {
 		}
 		b.WriteString("{\n")
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, _ := json.Marshal(n.Content[i].Value)
+			k := jsonString(n.Content[i].Value)
 			b.WriteString(indent + "  ")
 			b.Write(k)
 			b.WriteString(": ")
@@ -151,13 +151,21 @@ func writeJSON(b *bytes.Buffer, n *yaml.Node, indent string) error {
 			j, err := json.Marshal(v)
 			if err != nil {
 				// NaN and Inf have no JSON number: write them as strings, as Kayenta does.
-				j, _ = json.Marshal(n.Value)
+				j = jsonString(n.Value)
 			}
 			b.Write(j)
 		default:
-			j, _ := json.Marshal(n.Value)
-			b.Write(j)
+			b.Write(jsonString(n.Value))
 		}
 	}
 	return nil
+}
+
+// jsonString quotes s as JSON without HTML escaping (so "<redacted>" stays readable).
+func jsonString(s string) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)
+	return bytes.TrimRight(b.Bytes(), "\n")
 }
