@@ -1,0 +1,53 @@
+# ctl — see README.md. Targets are thin; the work is in hack/ and go test.
+
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(PATH)
+
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+BIN     := bin/ctl
+GO_TEST_FLAGS ?= -count=1
+
+##@ Build
+
+.PHONY: build
+build: ## Build bin/ctl
+	go build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ctl
+
+##@ Main job
+
+.PHONY: demo
+demo: build ## Run the Kayenta blog's config sequence in a scratch CTL_HOME and show the result
+	./hack/demo.sh $(BIN)
+
+##@ Test
+
+.PHONY: test
+test: testinfra ## Run every test (starts real Prometheus and S3 servers on loopback)
+	go test $(GO_TEST_FLAGS) ./...
+
+.PHONY: testinfra
+testinfra: ## Install Prometheus (Debian) and build versitygw for the tests
+	./hack/testinfra/ensure.sh
+
+.PHONY: golden
+golden: ## Rewrite golden files (CLI output, judge goldens from R)
+	go test ./cmd/root/ -run 'TestCommands|TestSeed' -update
+	@if [ -x hack/judge/gen-golden.sh ]; then ./hack/judge/gen-golden.sh; fi
+
+.PHONY: bench
+bench: ## Benchmarks: CLI start-up vs edit, judge throughput (and R, when installed)
+	go test -run '^$$' -bench . -benchtime 50x ./cmd/ctl/
+	@if [ -d kayenta/judge ]; then go test -run '^$$' -bench . -benchmem ./kayenta/judge/; fi
+	@if [ -x hack/judge/bench-r.sh ]; then ./hack/judge/bench-r.sh; fi
+
+##@ Lint
+
+.PHONY: lint
+lint: ## gofmt and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	go vet ./...
+
+.PHONY: help
+help: ## Show targets
+	@awk 'BEGIN {FS = ":.*##"} /^[a-z-]+:.*##/ {printf "  %-10s %s\n", $$1, $$2} /^##@/ {printf "\n%s\n", substr($$0, 5)}' $(MAKEFILE_LIST)
