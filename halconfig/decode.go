@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -263,6 +262,24 @@ func yamlFields(t reflect.Type) (map[string]int, []string) {
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
+// syntaxErrorLine returns the line a YAML syntax error is on: the line after
+// the longest prefix of whole lines that still parses. yaml.v3 reports the
+// line where the enclosing block starts (0-based for parser errors), which
+// can be several lines before the mistake. 0 means unknown.
+func syntaxErrorLine(data []byte) int {
+	lines := strings.SplitAfter(string(data), "\n")
+	if len(lines) > 5000 {
+		return 0
+	}
+	for n := len(lines) - 1; n >= 0; n-- {
+		var doc yaml.Node
+		if yaml.Unmarshal([]byte(strings.Join(lines[:n], "")), &doc) == nil {
+			return n + 1
+		}
+	}
+	return 0
+}
+
 // Parse reads a config file's bytes: it finds the schema version, migrates
 // an older schema, and decodes strictly. file names the source in errors.
 // The returned version is the schema version the bytes were written in.
@@ -274,6 +291,9 @@ func Parse(file string, data []byte) (*Halconfig, string, error) {
 			fe.Line, _ = strconv.Atoi(m[1])
 			fe.Column = 1
 			fe.Msg = m[2]
+			if l := syntaxErrorLine(data); l > 0 {
+				fe.Line = l
+			}
 		}
 		return nil, "", &ParseError{File: file, Errs: []*FieldError{fe}}
 	}
@@ -325,24 +345,58 @@ func (d *decoder) checkStructure(root *yaml.Node, cfg *Halconfig) {
 		if deps != nil && i < len(deps.Content) {
 			n = deps.Content[i]
 		}
+		nameNode := n
+		if nn := lookup(n, "name"); nn != nil {
+			nameNode = nn
+		}
 		if dc.Name == "" {
 			d.errorf(n, path+".name", "deployment name must be specified")
 		} else if !deploymentNameRE.MatchString(dc.Name) {
-			d.errorf(n, path+".name", "deployment name %q must match %s", dc.Name, deploymentNameRE)
+			d.errorf(nameNode, path+".name", "deployment name %q must match %s", dc.Name, deploymentNameRE)
 		} else if seen[dc.Name] {
-			d.errorf(n, path+".name", "deployment %q appears more than once", dc.Name)
+			d.errorf(nameNode, path+".name", "deployment %q appears more than once", dc.Name)
 		}
 		seen[dc.Name] = true
-		intSeen := map[string]bool{}
-		for _, si := range dc.Canary.ServiceIntegrations {
-			if intSeen[si.Name] {
-				d.errorf(n, path+".canary.serviceIntegrations", "integration %q appears more than once", si.Name)
-			}
-			intSeen[si.Name] = true
-		}
+		d.duplicateIntegrations(lookup(n, "canary"), path+".canary")
 	}
-	if len(cfg.DeploymentConfigurations) > 0 && cfg.CurrentDeployment != "" && cfg.Deployment(cfg.CurrentDeployment) == nil {
+	switch {
+	case len(cfg.DeploymentConfigurations) == 0:
+		n := lookup(root, "deploymentConfigurations")
+		if n == nil {
+			n = root
+		} else if n.Kind != yaml.SequenceNode && !isNull(n) {
+			return // not a list: already reported
+		}
+		d.errorf(n, "deploymentConfigurations", "no deployments (add one: `- name: %s`)", DefaultDeployment)
+	case cfg.CurrentDeployment == "":
+		n := lookup(root, "currentDeployment")
+		if n == nil {
+			n = root
+		}
+		d.errorf(n, "currentDeployment", "missing (have %s)", strings.Join(cfg.DeploymentNames(), ", "))
+	case cfg.Deployment(cfg.CurrentDeployment) == nil:
 		d.errorf(lookup(root, "currentDeployment"), "currentDeployment", "deployment %q does not exist (have %s)", cfg.CurrentDeployment, strings.Join(cfg.DeploymentNames(), ", "))
+	}
+}
+
+// duplicateIntegrations reports an integration listed twice in a canary
+// section, at the second entry's name.
+func (d *decoder) duplicateIntegrations(canary *yaml.Node, path string) {
+	seq := lookup(canary, "serviceIntegrations")
+	if seq == nil || seq.Kind != yaml.SequenceNode {
+		return
+	}
+	first := map[string]int{}
+	for _, e := range seq.Content {
+		nn := lookup(e, "name")
+		if nn == nil || nn.Kind != yaml.ScalarNode {
+			continue
+		}
+		if line, dup := first[nn.Value]; dup {
+			d.errorf(nn, path+".serviceIntegrations", "integration %q appears more than once (first at line %d)", nn.Value, line)
+			continue
+		}
+		first[nn.Value] = nn.Line
 	}
 }
 
@@ -374,5 +428,3 @@ func KnownVersions() []string {
 	}
 	return append(out, APIVersion)
 }
-
-var _ = slices.Contains[[]string]

@@ -17,7 +17,7 @@ func boolNode(b bool) *yaml.Node {
 func intNode(i int64) *yaml.Node {
 	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatInt(i, 10)}
 }
-func mapping() *yaml.Node { return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"} }
+func mapping() *yaml.Node                          { return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"} }
 func addPair(m *yaml.Node, k string, v *yaml.Node) { m.Content = append(m.Content, scalar(k), v) }
 
 // MarshalYAML writes the integration in Halyard's field order.

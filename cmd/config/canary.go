@@ -5,6 +5,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/ctlproject/ctl/cmd/cmdutil"
 	"github.com/ctlproject/ctl/halconfig"
@@ -141,6 +142,13 @@ and the default metrics store must be an enabled integration with an account.`,
 	f.StringVar(&metricsAccount, "default-metrics-account", "", "Name of the metrics account to use by default")
 	f.StringVar(&storageAccount, "default-storage-account", "", "Name of the storage account to use by default")
 	f.StringVar(&atlasURL, "atlas-web-components-url", "", "Location of web components to use for Atlas metric configuration")
+	// Halyard spells this one flag in camel case; accept its spelling too.
+	f.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if name == "atlasWebComponentsUrl" {
+			name = "atlas-web-components-url"
+		}
+		return pflag.NormalizedName(name)
+	})
 	f.BoolVar(&redux, "redux-logger-enabled", true, "Whether or not to enable redux logging in the canary module in deck")
 	f.BoolVar(&stages, "stages-enabled", true, "Whether or not to enable canary stages in deck")
 	f.BoolVar(&templates, "templates-enabled", true, "Whether or not to enable custom filter templates for canary configs in deck")

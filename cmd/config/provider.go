@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -15,8 +14,9 @@ import (
 	"github.com/ctlproject/ctl/halconfig"
 )
 
-// promptSentinel is the value pflag gives a secret flag written with no value.
-const promptSentinel = "\x00prompt"
+// promptSentinel is the value pflag gives a secret flag written with no
+// value; --help shows it as `string[="<prompt>"]`.
+const promptSentinel = "<prompt>"
 
 // The commands below are derived from halconfig.Providers: one description
 // per provider gives its enable/disable/edit and account commands.
@@ -253,7 +253,7 @@ func newCmdAccountAdd(o *Options, p *halconfig.Provider) *cobra.Command {
 	var af *accountFlags
 	cmd := &cobra.Command{
 		Use:     "add ACCOUNT",
-		Short:   fmt.Sprintf("Add a %s canary account", p.Title),
+		Short:   fmt.Sprintf("Add a canary account to the %s integration", p.Title),
 		Example: addExample(p),
 		Args:    exactAccountArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -280,7 +280,7 @@ func newCmdAccountEdit(o *Options, p *halconfig.Provider) *cobra.Command {
 	var af *accountFlags
 	cmd := &cobra.Command{
 		Use:   "edit ACCOUNT",
-		Short: fmt.Sprintf("Edit a %s canary account", p.Title),
+		Short: fmt.Sprintf("Edit a canary account of the %s integration", p.Title),
 		Long:  "Edit an account. Only the flags you give change; an empty value (--flag \"\") removes a field.",
 		Example: fmt.Sprintf(`  ctl config canary %s account edit my-%s --%s NEW_VALUE`,
 			p.Name, p.Name, p.Fields[0].Flag),
@@ -304,7 +304,7 @@ func newCmdAccountEdit(o *Options, p *halconfig.Provider) *cobra.Command {
 func newCmdAccountDelete(o *Options, p *halconfig.Provider) *cobra.Command {
 	return &cobra.Command{
 		Use:               "delete ACCOUNT",
-		Short:             fmt.Sprintf("Delete a %s canary account", p.Title),
+		Short:             fmt.Sprintf("Delete a canary account of the %s integration", p.Title),
 		Example:           fmt.Sprintf("  ctl config canary %s account delete my-%s", p.Name, p.Name),
 		Args:              exactAccountArg,
 		ValidArgsFunction: o.completeAccounts(p.Name, ""),
@@ -328,7 +328,7 @@ func newCmdAccountGet(o *Options, p *halconfig.Provider) *cobra.Command {
 	var format cmdutil.Format
 	cmd := &cobra.Command{
 		Use:               "get ACCOUNT",
-		Short:             fmt.Sprintf("Show a %s canary account", p.Title),
+		Short:             fmt.Sprintf("Show a canary account of the %s integration", p.Title),
 		Example:           fmt.Sprintf("  ctl config canary %s account get my-%s -o yaml", p.Name, p.Name),
 		Args:              exactAccountArg,
 		ValidArgsFunction: o.completeAccounts(p.Name, ""),
@@ -416,5 +416,3 @@ func exactAccountArg(cmd *cobra.Command, args []string) error {
 	}
 	return nil
 }
-
-var _ = strconv.Itoa

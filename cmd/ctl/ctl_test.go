@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creack/pty"
+
 	"github.com/ctlproject/ctl/halconfig"
 )
 
@@ -157,5 +159,61 @@ func TestExitCodes(t *testing.T) {
 		if code != tc.code {
 			t.Errorf("ctl %s: exit %d, want %d", strings.Join(tc.args, " "), code, tc.code)
 		}
+	}
+}
+
+// TestSecretPromptOnTTY runs ctl on a pseudo-terminal: a secret flag with no
+// value prompts, and what is typed is not echoed.
+func TestSecretPromptOnTTY(t *testing.T) {
+	home := t.TempDir()
+	cmd := exec.Command(binary, "config", "canary", "aws", "account", "add", "my-s3", "--bucket", "b",
+		"--access-key-id", "AK", "--secret-access-key")
+	cmd.Env = append(os.Environ(), "CTL_HOME="+home)
+	tty, err := pty.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	var mu sync.Mutex
+	var outB strings.Builder
+	output := func() string { mu.Lock(); defer mu.Unlock(); return outB.String() }
+	done := make(chan struct{})
+	go func() {
+		buf := make([]byte, 1024)
+		for {
+			n, err := tty.Read(buf)
+			mu.Lock()
+			outB.Write(buf[:n])
+			mu.Unlock()
+			if strings.Contains(output(), "secret-access-key: ") {
+				select {
+				case <-done:
+				default:
+					close(done)
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no prompt; output so far: %q", output())
+	}
+	if _, err := tty.Write([]byte("hunter2\r")); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("%v: %s", err, output())
+	}
+	time.Sleep(50 * time.Millisecond)
+	if strings.Contains(output(), "hunter2") {
+		t.Errorf("typed secret was echoed: %q", output())
+	}
+	b, _ := os.ReadFile(filepath.Join(home, "config"))
+	if !strings.Contains(string(b), "secretAccessKey: hunter2") {
+		t.Errorf("secret not stored:\n%s", b)
 	}
 }

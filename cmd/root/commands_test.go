@@ -54,6 +54,8 @@ func TestCommands(t *testing.T) {
 			out: []string{"+ Edited canary analysis settings"}},
 		{name: "edit bool halyard style result", setup: [][]string{{"config", "canary", "edit", "--stages-enabled", "false", "--redux-logger-enabled", "false"}},
 			args: []string{"config", "canary", "-o", "yaml"}, out: []string{"stagesEnabled: false", "reduxLoggerEnabled: false", "templatesEnabled: true"}},
+		{name: "edit atlas url halyard spelling", args: []string{"config", "canary", "edit", "--atlasWebComponentsUrl", "https://atlas.example/wc"},
+			out: []string{"+ Edited"}},
 		{name: "edit nothing", args: []string{"config", "canary", "edit"}, out: []string{"- No changes supplied."}},
 		{name: "edit default judge custom warns", args: []string{"config", "canary", "edit", "--default-judge", "CUSTOM_JUDGE"},
 			out: []string{"+ Edited"}, errOut: []string{`WARNING default.canary.defaultJudge: Judge "CUSTOM_JUDGE" is not bundled`}},

@@ -14,11 +14,11 @@ import (
 
 // Info is what `ctl version` reports.
 type Info struct {
-	Version       string   `yaml:"version"`
-	ConfigSchema  string   `yaml:"configSchema"`
-	ReadsSchemas  []string `yaml:"readsSchemas"`
-	GoVersion     string   `yaml:"goVersion"`
-	Platform      string   `yaml:"platform"`
+	Version      string   `yaml:"version"`
+	ConfigSchema string   `yaml:"configSchema"`
+	ReadsSchemas []string `yaml:"readsSchemas"`
+	GoVersion    string   `yaml:"goVersion"`
+	Platform     string   `yaml:"platform"`
 }
 
 // NewCmdVersion returns `ctl version`.
