@@ -1,7 +1,9 @@
 package halconfig
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -54,8 +56,12 @@ type VersionError struct {
 }
 
 func (e *VersionError) Error() string {
+	known := strings.Join(KnownVersions(), ", ")
+	if !strings.HasPrefix(e.Version, "ctl/v") {
+		return fmt.Sprintf("%s: apiVersion %q is not a ctl schema version (this ctl reads %s): fix the apiVersion line", e.File, e.Version, known)
+	}
 	return fmt.Sprintf("%s: apiVersion %q is not a schema this ctl knows (it reads %s); it was written by a newer ctl: upgrade ctl to a release that reads %s",
-		e.File, e.Version, strings.Join(KnownVersions(), ", "), e.Version)
+		e.File, e.Version, known, e.Version)
 }
 
 // ErrHalyardFile is returned for a Halyard config given where a ctl config is expected.
@@ -285,7 +291,19 @@ func syntaxErrorLine(data []byte) int {
 // The returned version is the schema version the bytes were written in.
 func Parse(file string, data []byte) (*Halconfig, string, error) {
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	err := dec.Decode(&doc)
+	if errors.Is(err, io.EOF) {
+		return NewConfig(), APIVersion, nil
+	}
+	if err == nil {
+		var extra yaml.Node
+		if dec.Decode(&extra) == nil {
+			return nil, "", &ParseError{File: file, Errs: []*FieldError{{File: file, Line: extra.Line, Column: extra.Column,
+				Msg: "a second YAML document: a config file holds exactly one (remove the extra ---)"}}}
+		}
+	}
+	if err != nil {
 		fe := &FieldError{File: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
 			fe.Line, _ = strconv.Atoi(m[1])

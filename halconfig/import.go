@@ -83,6 +83,7 @@ func ImportHalyard(file string, data []byte, name string) (*Imported, error) {
 		case "name":
 		case "canary":
 			d.decodeValue(v, path+".canary", reflect.ValueOf(&out.Deployment.Canary).Elem())
+			d.duplicateIntegrations(v, path+".canary")
 		case "deploymentEnvironment":
 			out.Notes = append(out.Notes, importEnvironment(v, &out.Deployment.DeploymentEnvironment, lookup(root, "deploymentConfigurations"), dn)...)
 		default:

@@ -79,8 +79,11 @@ func integrationsMapToList(root *yaml.Node) error {
 				name, body := m.Content[k], m.Content[k+1]
 				entry := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: body.Line, Column: body.Column}
 				entry.Content = append(entry.Content, scalar("name"), &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: name.Value, Line: name.Line, Column: name.Column})
-				if body.Kind == yaml.MappingNode {
+				switch {
+				case body.Kind == yaml.MappingNode:
 					entry.Content = append(entry.Content, body.Content...)
+				case !isNull(body):
+					return fmt.Errorf("deploymentConfigurations[%d].canary.serviceIntegrations.%s (line %d): want a mapping, got %s", i, name.Value, body.Line, kindName(body))
 				}
 				seq.Content = append(seq.Content, entry)
 			}

@@ -93,10 +93,12 @@ func (s *Store) Save(cfg *Halconfig, prev *Loaded) error {
 	}
 	if prev != nil && prev.Raw != nil && prev.Version != APIVersion {
 		bak := fmt.Sprintf("%s.%s.bak", s.Path, sanitizeVersion(prev.Version))
-		if _, err := os.Stat(bak); errors.Is(err, fs.ErrNotExist) {
-			if err := WriteFileAtomic(bak, prev.Raw, 0o600); err != nil {
-				return fmt.Errorf("keeping the %s file before migrating: %w", prev.Version, err)
-			}
+		if old, err := os.ReadFile(bak); err == nil && !bytes.Equal(old, prev.Raw) {
+			// An earlier migration's original is kept; this one gets a time-stamped name.
+			bak = fmt.Sprintf("%s.%s.%s.bak", s.Path, sanitizeVersion(prev.Version), time.Now().UTC().Format("20060102T150405Z"))
+		}
+		if err := WriteFileAtomic(bak, prev.Raw, 0o600); err != nil {
+			return fmt.Errorf("keeping the %s file before migrating: %w", prev.Version, err)
 		}
 	}
 	if err := WriteFileAtomic(s.Path, data, 0o600); err != nil {

@@ -77,11 +77,15 @@ func (ps Problems) Blocking() Problems {
 	return out
 }
 
-// NewSince returns the problems not present in before.
+// NewSince returns the problems not present in before. Problems are
+// compared without their remediation, which may list the config's accounts
+// and so change with an unrelated edit.
 func (ps Problems) NewSince(before Problems) Problems {
 	var out Problems
 	for _, p := range ps {
-		if !slices.Contains(before, p) {
+		if !slices.ContainsFunc(before, func(b Problem) bool {
+			return b.Severity == p.Severity && b.Location == p.Location && b.Message == p.Message
+		}) {
 			out = append(out, p)
 		}
 	}
@@ -217,7 +221,7 @@ func (v *validator) account(p *Provider, si *ServiceIntegration, a *Account, loc
 	}
 	switch p.Name {
 	case "prometheus":
-		if f := a.Get("usernamePasswordFile"); f != "" {
+		if f := a.Get("usernamePasswordFile"); f != "" && !strings.HasPrefix(f, "encrypted:") {
 			data, err := os.ReadFile(f)
 			switch {
 			case err != nil:
@@ -235,7 +239,7 @@ func (v *validator) account(p *Provider, si *ServiceIntegration, a *Account, loc
 		if a.Get("bucket") != "" && a.Get("project") == "" {
 			v.add(Error, loc+".project", "A bucketed Google account needs a project.", "Set --project.")
 		}
-		if f := a.Get("jsonPath"); f != "" {
+		if f := a.Get("jsonPath"); f != "" && !strings.HasPrefix(f, "encrypted:") {
 			data, err := os.ReadFile(f)
 			switch {
 			case err != nil:
@@ -268,7 +272,7 @@ func (v *validator) defaults(c *Canary) {
 		default:
 			si := c.Integration(integ)
 			switch {
-			case !si.Enabled:
+			case si == nil || !si.Enabled:
 				v.add(Error, "canary.defaultMetricsStore", fmt.Sprintf("Default metrics store %q is not enabled.", s), fmt.Sprintf("Run `ctl config canary %s enable`.", integ))
 			case !slices.ContainsFunc(si.Accounts, func(a *Account) bool { return a.Supports(MetricsStore) }):
 				v.add(Error, "canary.defaultMetricsStore", fmt.Sprintf("Default metrics store %q has no metrics account.", s), fmt.Sprintf("Add one with `ctl config canary %s account add NAME ...`.", integ))
