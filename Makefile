@@ -18,7 +18,7 @@ build: ## Build bin/ctl
 
 .PHONY: demo
 demo: build ## Run the Kayenta blog's config sequence in a scratch CTL_HOME and show the result
-	./hack/demo.sh $(BIN)
+	bash hack/demo.sh $(BIN)
 
 ##@ Test
 
@@ -28,7 +28,7 @@ test: testinfra ## Run every test (starts real Prometheus and S3 servers on loop
 
 .PHONY: testinfra
 testinfra: ## Install Prometheus (Debian) and build versitygw for the tests
-	./hack/testinfra/ensure.sh
+	bash hack/testinfra/ensure.sh
 
 .PHONY: golden
 golden: ## Rewrite golden files (CLI output, judge goldens from R)

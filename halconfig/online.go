@@ -156,14 +156,20 @@ func checkS3(ctx context.Context, a *Account, loc string) (Problem, bool) {
 		case "NotFound", "NoSuchBucket":
 			msg = "the bucket does not exist"
 			fix = "Create the bucket, or point --bucket at an existing one."
+		case "BadRequest", "AuthorizationHeaderMalformed", "PermanentRedirect", "IllegalLocationConstraintException":
+			msg = fmt.Sprintf("the service refused the request (%s)", apiErr.ErrorCode())
+			fix = "Check --region (the bucket's region) and --endpoint."
 		}
 	}
 	return Problem{Severity: Error, Location: loc + ".bucket", Message: fmt.Sprintf("HEAD bucket %s failed: %s.", bucket, msg), Remediation: fix}, true
 }
 
 func describe(ctx context.Context, err error) string {
-	if ctx.Err() != nil {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return "timed out"
+	}
+	if ctx.Err() != nil {
+		return "cancelled"
 	}
 	if err == nil {
 		return "no answer"
