@@ -3,8 +3,8 @@ package halconfig
 import (
 	"bytes"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"reflect"
 	"regexp"
 	"strconv"
