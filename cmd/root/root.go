@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	canarycmd "github.com/ctlproject/ctl/cmd/canary"
 	"github.com/ctlproject/ctl/cmd/cmdutil"
 	configcmd "github.com/ctlproject/ctl/cmd/config"
 	versioncmd "github.com/ctlproject/ctl/cmd/version"
@@ -48,6 +49,7 @@ The config lives in $CTL_HOME/config ($CTL_HOME defaults to ~/.ctl);
 	})
 	cmd.AddCommand(configcmd.NewCmdConfig(f))
 	cmd.AddCommand(versioncmd.NewCmdVersion(f))
+	cmd.AddCommand(canarycmd.NewCmdCanary(f))
 	cmd.AddCommand(newCmdCompletion(f))
 	cmd.CompletionOptions.DisableDefaultCmd = true
 	return cmd
@@ -74,7 +76,7 @@ func Main(f *cmdutil.Factory, args []string) int {
 		cmdutil.PrintProblems(f.IO, blocked.Problems)
 		fmt.Fprintf(f.IO.ErrOut, "Error: the change was not saved: it adds %d validation error(s) (fix them, or pass --no-validate)\n", len(blocked.New))
 		return 1
-	case errors.As(err, &flagErr) || strings.HasPrefix(err.Error(), "unknown command") || strings.Contains(err.Error(), "arg(s)"):
+	case errors.As(err, &flagErr) || isCobraUsageError(err):
 		fmt.Fprintf(f.IO.ErrOut, "Error: %v\n", err)
 		if c, _, ferr := root.Find(args); ferr == nil && c != nil {
 			fmt.Fprintf(f.IO.ErrOut, "Run '%s --help' for usage.\n", c.CommandPath())
@@ -138,4 +140,11 @@ func lookupFlag(c *cobra.Command, name string) *pflag.Flag {
 // NewFactory returns the factory for the real process.
 func NewFactory(version string) *cmdutil.Factory {
 	return &cmdutil.Factory{IO: cmdutil.System(), Version: version, Getenv: os.Getenv}
+}
+
+// isCobraUsageError recognises the usage errors cobra returns as plain errors.
+func isCobraUsageError(err error) bool {
+	msg := err.Error()
+	return strings.HasPrefix(msg, "unknown command") || strings.Contains(msg, "arg(s)") ||
+		strings.HasPrefix(msg, "required flag(s)") || strings.HasPrefix(msg, "if any flags in the group")
 }
