@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/ctlproject/ctl/backup"
 	"github.com/ctlproject/ctl/halconfig"
 )
 
@@ -32,9 +33,14 @@ func (f *Factory) Home() (string, error) {
 }
 
 // Store returns the config store: --config, then CTL_CONFIG, then $CTL_HOME/config.
+// It first finishes a `ctl backup restore` that was killed mid-swap
+// (backup.Recover), so no command ever sees a half-restored home.
 func (f *Factory) Store() (*halconfig.Store, error) {
 	home, err := f.Home()
 	if err != nil {
+		return nil, err
+	}
+	if err := backup.Recover(home); err != nil {
 		return nil, err
 	}
 	path := f.ConfigFlag

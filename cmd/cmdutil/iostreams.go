@@ -69,10 +69,7 @@ func (s *IOStreams) ReadLine() (string, error) {
 // reads one line from standard input otherwise.
 func (s *IOStreams) ReadSecret(prompt string) (string, error) {
 	if s.inTTY {
-		io.WriteString(s.ErrOut, prompt)
-		b, err := term.ReadPassword(s.inFd)
-		io.WriteString(s.ErrOut, "\n")
-		return string(b), err
+		return readNoEcho(s.inFd, s.ErrOut, prompt)
 	}
 	return s.ReadLine()
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	backupcmd "github.com/ctlproject/ctl/cmd/backup"
 	canarycmd "github.com/ctlproject/ctl/cmd/canary"
 	"github.com/ctlproject/ctl/cmd/cmdutil"
 	configcmd "github.com/ctlproject/ctl/cmd/config"
@@ -50,6 +51,7 @@ The config lives in $CTL_HOME/config ($CTL_HOME defaults to ~/.ctl);
 	cmd.AddCommand(configcmd.NewCmdConfig(f))
 	cmd.AddCommand(versioncmd.NewCmdVersion(f))
 	cmd.AddCommand(canarycmd.NewCmdCanary(f))
+	cmd.AddCommand(backupcmd.NewCmdBackup(f))
 	cmd.AddCommand(newCmdCompletion(f))
 	cmd.CompletionOptions.DisableDefaultCmd = true
 	return cmd
