@@ -13,6 +13,7 @@ import (
 	backupcmd "github.com/ctlproject/ctl/cmd/backup"
 	canarycmd "github.com/ctlproject/ctl/cmd/canary"
 	"github.com/ctlproject/ctl/cmd/cmdutil"
+	kayentacmd "github.com/ctlproject/ctl/cmd/kayenta"
 	configcmd "github.com/ctlproject/ctl/cmd/config"
 	versioncmd "github.com/ctlproject/ctl/cmd/version"
 	"github.com/ctlproject/ctl/halconfig"
@@ -51,6 +52,7 @@ The config lives in $CTL_HOME/config ($CTL_HOME defaults to ~/.ctl);
 	cmd.AddCommand(configcmd.NewCmdConfig(f))
 	cmd.AddCommand(versioncmd.NewCmdVersion(f))
 	cmd.AddCommand(canarycmd.NewCmdCanary(f))
+	cmd.AddCommand(kayentacmd.NewCmdKayenta(f))
 	cmd.AddCommand(backupcmd.NewCmdBackup(f))
 	cmd.AddCommand(newCmdCompletion(f))
 	cmd.CompletionOptions.DisableDefaultCmd = true
