@@ -13,8 +13,8 @@ import (
 	backupcmd "github.com/ctlproject/ctl/cmd/backup"
 	canarycmd "github.com/ctlproject/ctl/cmd/canary"
 	"github.com/ctlproject/ctl/cmd/cmdutil"
-	kayentacmd "github.com/ctlproject/ctl/cmd/kayenta"
 	configcmd "github.com/ctlproject/ctl/cmd/config"
+	kayentacmd "github.com/ctlproject/ctl/cmd/kayenta"
 	versioncmd "github.com/ctlproject/ctl/cmd/version"
 	"github.com/ctlproject/ctl/halconfig"
 )
