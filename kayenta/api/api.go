@@ -109,7 +109,7 @@ func (a *API) handle(pattern string, h handler) {
 			a.requests.WithLabelValues(route, strconv.Itoa(rw.code)).Inc()
 			a.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
 		}()
-		if a.o.AuthToken != "" && !a.authorized(r) {
+		if a.o.AuthToken != "" && route != "GET /health" && !a.authorized(r) {
 			writeError(rw, r, http.StatusUnauthorized, "Missing or wrong bearer token.")
 			return
 		}

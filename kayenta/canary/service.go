@@ -164,6 +164,10 @@ func validateRequest(cfg *judge.CanaryConfig, req *ExecutionRequest) error {
 	if len(cfg.Metrics) == 0 {
 		return metrics.Argumentf("Canary config must have at least one metric. Otherwise we're not analyzing anything. :)")
 	}
+	// An unknown judge would fail only after every metric was fetched.
+	if cfg.JudgeName != "" && cfg.JudgeName != judge.JudgeName {
+		return metrics.Argumentf("Unable to resolve canary judge '%s': only %s is available.", cfg.JudgeName, judge.JudgeName)
+	}
 	if req.Thresholds == nil {
 		return metrics.Argumentf("Execution request must contain thresholds")
 	}

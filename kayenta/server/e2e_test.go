@@ -94,7 +94,7 @@ type fixture struct {
 	s3   *testinfra.S3
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{prom: testinfra.StartPrometheus(t, testinfra.WithOpenMetrics(openMetrics())), s3: testinfra.StartS3(t)}
 	f.s3.CreateBucket(t, "kayenta")
@@ -128,7 +128,13 @@ ctl.executions: {fetchTimeout: 3s, leaseTTL: 2s}
 }
 
 // serve starts the service in this process and returns its base URL and a stop function.
-func serve(t *testing.T, yml string) (string, func()) {
+func serve(t testing.TB, yml string) (string, func()) {
+	t.Helper()
+	return serveWith(t, yml, server.Options{})
+}
+
+// serveWith is serve with server options (a fake clock, a token).
+func serveWith(t testing.TB, yml string, o server.Options) (string, func()) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "kayenta.yml")
 	if err := os.WriteFile(path, []byte(yml), 0o600); err != nil {
@@ -139,7 +145,7 @@ func serve(t *testing.T, yml string) (string, func()) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, cfg, server.Options{})
+	srv, err := server.New(ctx, cfg, o)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -164,7 +170,7 @@ func serve(t *testing.T, yml string) (string, func()) {
 
 // call does one request the way Argo Rollouts' Kayenta provider does
 // (plain client, 15 s timeout, no escaping) and decodes the JSON answer.
-func call(t *testing.T, method, url string, body any, out any) int {
+func call(t testing.TB, method, url string, body any, out any) int {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -189,7 +195,7 @@ func call(t *testing.T, method, url string, body any, out any) int {
 	return resp.StatusCode
 }
 
-func storeConfig(t *testing.T, base string) {
+func storeConfig(t testing.TB, base string) {
 	t.Helper()
 	var cfg map[string]any
 	json.Unmarshal([]byte(canaryConfigJSON), &cfg)
@@ -231,7 +237,7 @@ func argoMeasure(t *testing.T, base, experiment string) (int, map[string]any) {
 	return pollScore(t, base, exID)
 }
 
-func pollScore(t *testing.T, base, exID string) (int, map[string]any) {
+func pollScore(t testing.TB, base, exID string) (int, map[string]any) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {

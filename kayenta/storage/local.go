@@ -399,7 +399,9 @@ func (s *localStore) renew(ctx context.Context, h *leaseHandle, rec leaseRecord)
 		if !exists {
 			return h.lostError("renew", "it was released")
 		}
-		if cur.Write != h.version {
+		// cur.Token == rec.Token: an earlier renew of ours was written but
+		// reported an error; the lease is still ours.
+		if cur.Write != h.version && cur.Token != rec.Token {
 			return h.lostError("renew", fmt.Sprintf("taken over by %q", cur.Holder))
 		}
 		if err := s.writeAtomic(root, file, rec.encode()); err != nil {

@@ -613,6 +613,9 @@ func (s *s3Store) renew(ctx context.Context, h *leaseHandle, rec leaseRecord) (s
 			return curETag, nil
 		case curETag == h.version && isConflict(err): // a concurrent write failed; try again
 			continue
+		case cur.Token == rec.Token: // an earlier renew of ours landed but its answer was lost
+			h.version = curETag
+			continue
 		default:
 			return "", h.lostError("renew", fmt.Sprintf("taken over by %q", cur.Holder))
 		}
