@@ -32,7 +32,9 @@ testinfra: ## Install Prometheus (Debian) and build versitygw for the tests
 
 .PHONY: golden
 golden: ## Rewrite golden files (CLI output, judge goldens from R)
-	go test ./cmd/root/ -run 'TestCommands|TestSeed' -update
+	go test ./cmd/root/ -run 'TestCommands|TestSeed|TestCanaryJudge' -update
+	go test ./charts/ -update
+	go test ./installer/ -run Golden -update
 	@if [ -x hack/judge/gen-golden.sh ]; then ./hack/judge/gen-golden.sh; fi
 
 .PHONY: bench

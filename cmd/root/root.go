@@ -53,6 +53,7 @@ The config lives in $CTL_HOME/config ($CTL_HOME defaults to ~/.ctl);
 	cmd.AddCommand(versioncmd.NewCmdVersion(f))
 	cmd.AddCommand(canarycmd.NewCmdCanary(f))
 	cmd.AddCommand(kayentacmd.NewCmdKayenta(f))
+	addDeployCommands(cmd, f)
 	cmd.AddCommand(backupcmd.NewCmdBackup(f))
 	cmd.AddCommand(newCmdCompletion(f))
 	cmd.CompletionOptions.DisableDefaultCmd = true

@@ -73,7 +73,8 @@ func buildCtl(out string) error {
 	if err != nil {
 		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
 	}
-	build := exec.Command(goBin, "build", "-o", out, "./cmd/ctl")
+	// The service binary, as the container image builds it (no Helm, no client-go).
+	build := exec.Command(goBin, "build", "-tags", "servicebinary", "-o", out, "./cmd/ctl")
 	build.Dir = root
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	return build.Run()

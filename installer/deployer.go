@@ -1,0 +1,121 @@
+package installer
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ctlproject/ctl/halconfig"
+	kconfig "github.com/ctlproject/ctl/kayenta/config"
+)
+
+// ApplyOptions are `ctl deploy apply`'s flags.
+type ApplyOptions struct {
+	// Wait until the pods are ready (distributed; a local apply always waits for /health).
+	Wait bool
+	// Timeout bounds the wait.
+	Timeout time.Duration
+	// DryRun validates and changes nothing (distributed: a server-side dry run).
+	DryRun bool
+}
+
+// StatusReport is what `ctl deploy status` prints.
+type StatusReport interface {
+	// Rows are label/value pairs for the table format.
+	Rows() [][2]string
+}
+
+// Deployer puts the analysis service of one deployment in place.
+type Deployer interface {
+	Apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error)
+	// Diff returns a unified diff of what apply would deploy against what
+	// runs ("" when equal).
+	Diff(ctx context.Context) (string, error)
+	Status(ctx context.Context) (StatusReport, error)
+	History(ctx context.Context) ([]Revision, error)
+	Rollback(ctx context.Context, revision int) (*ApplyResult, error)
+	// Clean removes what apply created; false when nothing was deployed.
+	Clean(ctx context.Context) (bool, error)
+}
+
+// For returns the deployer of the deployment's environment type.
+func For(home string, d *halconfig.DeploymentConfiguration, progress io.Writer) (Deployer, error) {
+	switch d.DeploymentEnvironment.Type {
+	case halconfig.EnvLocal, "":
+		return &localDeployer{&Local{Home: home, Deployment: d, Progress: progress}}, nil
+	case halconfig.EnvDistributed:
+		return NewKube(home, d, progress)
+	}
+	return nil, fmt.Errorf("deployment %s: unknown deploymentEnvironment.type %q (want local or distributed)", d.Name, d.DeploymentEnvironment.Type)
+}
+
+// checkGenerated parses a generated kayenta.yml as the service will, so a
+// config the service would refuse is caught before anything changes.
+func checkGenerated(g *Generated) error {
+	yml := g.KayentaYML
+	if len(g.Files) > 0 {
+		// Check against the files as the pod will see them.
+		dir, err := os.MkdirTemp("", "ctl-files-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		for name, data := range g.Files {
+			if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+				return err
+			}
+		}
+		yml = bytes.ReplaceAll(yml, []byte(FilesMountDir+"/"), []byte(dir+"/"))
+	}
+	if _, _, err := kconfig.Parse("generated kayenta.yml", yml); err != nil {
+		return fmt.Errorf("the generated service config would not start: %w", err)
+	}
+	return nil
+}
+
+type localDeployer struct{ *Local }
+
+func (l *localDeployer) Apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error) {
+	gen, err := l.Generate()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkGenerated(gen); err != nil {
+		return nil, err
+	}
+	if o.DryRun {
+		return &ApplyResult{Action: "dry-run"}, nil
+	}
+	return l.Local.Apply(ctx)
+}
+
+func (l *localDeployer) Diff(ctx context.Context) (string, error) {
+	gen, err := l.Generate()
+	if err != nil {
+		return "", err
+	}
+	running, err := os.ReadFile(l.configPath())
+	if err != nil && !os.IsNotExist(err) {
+		return "", err
+	}
+	return UnifiedDiff(string(running), string(gen.KayentaYML), "running/kayenta.yml", "apply/kayenta.yml"), nil
+}
+
+func (l *localDeployer) Status(ctx context.Context) (StatusReport, error) { return l.Local.Status(ctx) }
+
+// Rows implements StatusReport.
+func (s *LocalStatus) Rows() [][2]string {
+	rows := [][2]string{{"Deployment", s.Deployment}, {"Type", s.Type}, {"Health", s.Health}}
+	if s.State != nil {
+		rows = append(rows, [2]string{"URL", s.State.URL}, [2]string{"PID", fmt.Sprint(s.State.PID)},
+			[2]string{"Started", s.State.StartedAt.Format(time.RFC3339)})
+	}
+	if s.Revision > 0 {
+		rows = append(rows, [2]string{"Revision", fmt.Sprint(s.Revision)})
+	}
+	return append(rows, [2]string{"Config", s.Config}, [2]string{"Log", s.Log})
+}

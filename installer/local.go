@@ -1,0 +1,399 @@
+package installer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/ctlproject/ctl/halconfig"
+)
+
+// LocalState is what a local deployment records about its process.
+type LocalState struct {
+	PID        int       `json:"pid" yaml:"pid"`
+	Port       int       `json:"port" yaml:"port"`
+	URL        string    `json:"url" yaml:"url"`
+	ConfigSHA  string    `json:"configSha256" yaml:"configSha256"`
+	StartedAt  time.Time `json:"startedAt" yaml:"startedAt"`
+	Executable string    `json:"executable" yaml:"executable"`
+}
+
+// Local deploys the analysis service as a background process on this
+// machine (ctl config deploy edit --type local, the default): no cluster,
+// no root. Files live in $CTL_HOME/<deployment>/:
+//
+//	kayenta.yml               the generated service config
+//	local-state.json          pid, port and URL of the running service
+//	service-logs/kayenta.log  its log
+//	kayenta-data/             its object store (when no S3 is configured)
+//	history/applied.yaml      the deployment config at the last apply (the diff baseline)
+type Local struct {
+	Home       string
+	Deployment *halconfig.DeploymentConfiguration
+	// Executable is the ctl binary to run (default: this process's).
+	Executable string
+	// Progress receives progress lines (stderr).
+	Progress io.Writer
+	// HealthTimeout bounds the wait for /health (default 30s).
+	HealthTimeout time.Duration
+}
+
+func (l *Local) dir() string         { return filepath.Join(l.Home, l.Deployment.Name) }
+func (l *Local) statePath() string   { return filepath.Join(l.dir(), "local-state.json") }
+func (l *Local) configPath() string  { return filepath.Join(l.dir(), "kayenta.yml") }
+func (l *Local) logPath() string     { return filepath.Join(l.dir(), "service-logs", "kayenta.log") }
+func (l *Local) dataDir() string     { return filepath.Join(l.dir(), "kayenta-data") }
+func (l *Local) progress() io.Writer { return orDiscard(l.Progress) }
+
+// BaselinePath is the deployment config as last applied (Halyard keeps it
+// in .backup/config; ours is per deployment under history/, which backups
+// leave out so a restore never pretends something was deployed).
+func BaselinePath(home, deployment string) string {
+	return filepath.Join(home, deployment, "history", "applied.yaml")
+}
+
+// ApplyResult says what an apply did.
+type ApplyResult struct {
+	Changed bool
+	URL     string
+	// Action is "started", "restarted" or "unchanged" (local); "installed",
+	// "upgraded" or "unchanged" (distributed).
+	Action string
+}
+
+// Generate returns the kayenta.yml this deployment would run with.
+func (l *Local) Generate() (*Generated, error) {
+	return Generate(l.Deployment, l.Home, LocalMode, l.dataDir())
+}
+
+// Apply writes kayenta.yml and starts the service, or restarts it when
+// the config changed. With no change and a healthy process it does nothing.
+func (l *Local) Apply(ctx context.Context) (*ApplyResult, error) {
+	gen, err := l.Generate()
+	if err != nil {
+		return nil, err
+	}
+	st, _ := l.readState()
+	if st != nil && processAlive(st.PID) && st.ConfigSHA == sha(gen.KayentaYML) && l.healthy(ctx, st.URL) == nil {
+		if err := l.saveBaseline(); err != nil {
+			return nil, err
+		}
+		return &ApplyResult{URL: st.URL, Action: "unchanged"}, nil
+	}
+	desc := "Install complete"
+	if revs, _ := l.History(ctx); len(revs) > 0 {
+		desc = "Upgrade complete"
+	}
+	res, err := l.run(ctx, gen.KayentaYML, desc)
+	if err != nil {
+		return nil, err
+	}
+	return res, l.saveBaseline()
+}
+
+// run (re)starts the service with kayentaYML and records a revision.
+func (l *Local) run(ctx context.Context, kayentaYML []byte, desc string) (*ApplyResult, error) {
+	if err := halconfig.WriteFileAtomic(l.configPath(), kayentaYML, 0o600); err != nil {
+		return nil, err
+	}
+	st, _ := l.readState()
+	running := st != nil && processAlive(st.PID)
+	action := "started"
+	port := 0
+	if st != nil {
+		port = st.Port
+	}
+	if running {
+		fmt.Fprintf(l.progress(), "Stopping the service (pid %d) to apply the new config...\n", st.PID)
+		if err := stopProcess(st.PID, 15*time.Second); err != nil {
+			return nil, err
+		}
+		action = "restarted"
+	}
+	var err error
+	if port == 0 || !portFree(port) {
+		if port, err = freePort(); err != nil {
+			return nil, err
+		}
+	}
+	exe := l.Executable
+	if exe == "" {
+		if exe, err = os.Executable(); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(l.logPath()), 0o700); err != nil {
+		return nil, err
+	}
+	logf, err := os.OpenFile(l.logPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	cmd := exec.Command(exe, "kayenta", "serve", "--config", l.configPath(), "--listen", addr)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // outlives ctl
+	fmt.Fprintf(l.progress(), "Starting the analysis service on %s (log %s)...\n", addr, l.logPath())
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting the analysis service: %w", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	st = &LocalState{PID: cmd.Process.Pid, Port: port, URL: "http://" + addr, ConfigSHA: sha(kayentaYML), StartedAt: time.Now().UTC(), Executable: exe}
+	if err := l.writeState(st); err != nil {
+		_ = stopProcess(st.PID, 5*time.Second)
+		return nil, err
+	}
+	if err := l.waitHealthy(ctx, st.URL, exited); err != nil {
+		_ = stopProcess(st.PID, 5*time.Second)
+		_ = os.Remove(l.statePath())
+		return nil, fmt.Errorf("%w\nlast lines of %s:\n%s", err, l.logPath(), tail(l.logPath(), 15))
+	}
+	if err := l.recordRevision(kayentaYML, desc); err != nil {
+		return nil, err
+	}
+	return &ApplyResult{Changed: true, URL: st.URL, Action: action}, nil
+}
+
+func (l *Local) saveBaseline() error {
+	b, err := yaml.Marshal(l.Deployment)
+	if err != nil {
+		return err
+	}
+	return halconfig.WriteFileAtomic(BaselinePath(l.Home, l.Deployment.Name), b, 0o600)
+}
+
+// LoadBaseline reads the deployment config at the last apply (nil, nil when none).
+func LoadBaseline(home, deployment string) (*halconfig.DeploymentConfiguration, error) {
+	b, err := os.ReadFile(BaselinePath(home, deployment))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	// The baseline is one deployment; wrap it to reuse the strict parser.
+	wrapped := "apiVersion: " + halconfig.APIVersion + "\nkind: Halconfig\ncurrentDeployment: " + deployment +
+		"\ndeploymentConfigurations:\n- " + strings.ReplaceAll(strings.TrimRight(string(b), "\n"), "\n", "\n  ") + "\n"
+	cfg, _, err := halconfig.Parse(BaselinePath(home, deployment), []byte(wrapped))
+	if err != nil {
+		return nil, err
+	}
+	return cfg.Deployment(deployment), nil
+}
+
+func (l *Local) waitHealthy(ctx context.Context, url string, exited <-chan error) error {
+	timeout := l.HealthTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		if l.healthy(ctx, url) == nil {
+			return nil
+		}
+		select {
+		case err := <-exited:
+			return fmt.Errorf("the analysis service exited during start-up: %v", err)
+		case <-ctx.Done():
+			return fmt.Errorf("the analysis service did not answer %s/health within %s", url, timeout)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (l *Local) healthy(ctx context.Context, url string) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/health", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /health: %s", resp.Status)
+	}
+	return nil
+}
+
+// LocalStatus is what `ctl deploy status` reports for a local deployment.
+type LocalStatus struct {
+	Deployment string      `json:"deployment" yaml:"deployment"`
+	Type       string      `json:"type" yaml:"type"`
+	Running    bool        `json:"running" yaml:"running"`
+	Healthy    bool        `json:"healthy" yaml:"healthy"`
+	Health     string      `json:"health" yaml:"health"`
+	State      *LocalState `json:"state,omitempty" yaml:"state,omitempty"`
+	Revision   int         `json:"revision,omitempty" yaml:"revision,omitempty"`
+	Log        string      `json:"log" yaml:"log"`
+	Config     string      `json:"config" yaml:"config"`
+}
+
+// Status reports the process and its health.
+func (l *Local) Status(ctx context.Context) (*LocalStatus, error) {
+	s := &LocalStatus{Deployment: l.Deployment.Name, Type: halconfig.EnvLocal, Log: l.logPath(), Config: l.configPath(), Health: "not deployed"}
+	st, err := l.readState()
+	if err != nil {
+		return s, nil
+	}
+	s.State = st
+	if revs, _ := l.History(ctx); len(revs) > 0 {
+		s.Revision = revs[len(revs)-1].Revision
+	}
+	s.Running = processAlive(st.PID)
+	if !s.Running {
+		s.Health = fmt.Sprintf("not running (pid %d exited; see %s)", st.PID, l.logPath())
+		return s, nil
+	}
+	if err := l.healthy(ctx, st.URL); err != nil {
+		s.Health = "unhealthy: " + err.Error()
+		return s, nil
+	}
+	s.Healthy, s.Health = true, "UP"
+	return s, nil
+}
+
+// Clean stops the service and removes its state and revisions (its data
+// folder and log stay, so results can still be read). It reports whether
+// there was anything to clean.
+func (l *Local) Clean(ctx context.Context) (bool, error) {
+	st, err := l.readState()
+	if err != nil {
+		return false, nil
+	}
+	if processAlive(st.PID) {
+		if err := stopProcess(st.PID, 15*time.Second); err != nil {
+			return false, err
+		}
+	}
+	for _, p := range []string{l.statePath(), BaselinePath(l.Home, l.Deployment.Name)} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return true, err
+		}
+	}
+	return true, os.RemoveAll(l.revisionsDir())
+}
+
+func (l *Local) readState() (*LocalState, error) {
+	b, err := os.ReadFile(l.statePath())
+	if err != nil {
+		return nil, err
+	}
+	var st LocalState
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, fmt.Errorf("%s: %w", l.statePath(), err)
+	}
+	return &st, nil
+}
+
+func (l *Local) writeState(st *LocalState) error {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	return halconfig.WriteFileAtomic(l.statePath(), b, 0o600)
+}
+
+// processAlive reports whether pid runs a `ctl kayenta serve` (a recycled
+// pid of another program does not count).
+func processAlive(pid int) bool {
+	if pid <= 0 || syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return true // no /proc: trust kill(0)
+	}
+	if strings.Contains(string(cmdline), "kayenta\x00serve") {
+		stat, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		return !strings.Contains(string(stat), ") Z ") // a zombie is gone
+	}
+	return false
+}
+
+func stopProcess(pid int, grace time.Duration) error {
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		if errors.Is(err, syscall.ESRCH) {
+			return nil
+		}
+		return fmt.Errorf("stopping pid %d: %w", pid, err)
+	}
+	deadline := time.Now().Add(grace)
+	for time.Now().Before(deadline) {
+		if !processAlive(pid) {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+	for range 100 {
+		if !processAlive(pid) {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("pid %d did not stop", pid)
+}
+
+func portFree(port int) bool {
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return false
+	}
+	ln.Close()
+	return true
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func orDiscard(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return w
+}
+
+func removeFile(p string) error {
+	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
