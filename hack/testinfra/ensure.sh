@@ -80,3 +80,11 @@ else
 	have_version || die "built $BIN/versitygw but it does not report $VERSITYGW_MODULE $VERSITYGW_VERSION"
 	log "built versitygw $VERSITYGW_VERSION in $((SECONDS - start))s"
 fi
+
+# --- Kubernetes control plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok ---
+# Built from the helper modules in hack/kube/ (their own go.mod files pin every version; ours is not
+# touched) into ${KUBE_BIN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ctl-testinfra/kube-v1.37.2}, where
+# internal/testinfra (SharedKube, StartKube) finds them. The first time ~6 min on 2 cores and ~5 GB of Go
+# caches; afterwards instant (rebuilt only when hack/kube's pins change).
+PATH="$(dirname "$GO"):$PATH" bash "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/kube/build.sh" \
+	|| die "building the Kubernetes control plane failed (hack/kube/build.sh)"
