@@ -40,7 +40,7 @@ func golden(t *testing.T, name, got string) {
 }
 
 // seed returns the Kayenta blog's setup, with a prometheus password file.
-func seed(t *testing.T, home string) *halconfig.DeploymentConfiguration {
+func seed(t testing.TB, home string) *halconfig.DeploymentConfiguration {
 	t.Helper()
 	d := halconfig.NewDeployment("default")
 	c := &d.Canary

@@ -246,7 +246,10 @@ func (k *Kube) saveBaseline() error {
 
 // render returns the manifests the chart makes from vals, without a cluster.
 func (k *Kube) render(ch *chart.Chart, vals map[string]any) (string, error) {
-	in := action.NewInstall(k.cfg)
+	// A client-only install replaces its configuration's kube client and
+	// release store with fakes: give it a copy.
+	cfg := *k.cfg
+	in := action.NewInstall(&cfg)
 	in.ReleaseName, in.Namespace = ReleaseName, k.Namespace
 	in.DryRun, in.ClientOnly, in.Replace = true, true, true
 	in.DryRunOption = "client"
@@ -352,6 +355,12 @@ func (k *Kube) waitReady(ctx context.Context, timeout time.Duration) error {
 			}
 		} else if !apierrors.IsNotFound(err) && ctx.Err() == nil {
 			return k.explain(err)
+		} else if ctx.Err() == nil {
+			dep = nil
+			if line := "Waiting for deployment " + ReleaseName + " to appear: " + err.Error(); line != last {
+				fmt.Fprintln(k.Progress, line)
+				last = line
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -14,6 +14,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/ctlproject/ctl/halconfig"
+	"github.com/ctlproject/ctl/internal/testinfra"
 )
 
 // These tests run the real binary as separate processes.
@@ -32,7 +33,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "building ctl:", err)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := testinfra.RunWithKube(m) // a control plane starts only if a test asks for it
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
