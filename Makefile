@@ -38,10 +38,11 @@ golden: ## Rewrite golden files (CLI output, judge goldens from R)
 	@if [ -x hack/judge/gen-golden.sh ]; then ./hack/judge/gen-golden.sh; fi
 
 .PHONY: bench
-bench: ## Benchmarks: CLI start-up vs edit, judge throughput, analysis service (and R, when installed)
+bench: ## Benchmarks: CLI start-up vs edit, judge, analysis service, deploy apply (and R, when installed)
 	go test -run '^$$' -bench . -benchtime 50x ./cmd/ctl/
 	@if [ -d kayenta/judge ]; then go test -run '^$$' -bench . -benchmem ./kayenta/judge/; fi
 	@if [ -d kayenta/server ]; then go test -run '^$$' -bench Service -benchtime 1x ./kayenta/server/; fi
+	go test -run '^$$' -bench Apply -benchtime 10x ./installer/
 	@if [ -x hack/judge/bench-r.sh ]; then ./hack/judge/bench-r.sh; fi
 
 ##@ Lint

@@ -142,17 +142,16 @@ func (k *Kube) generate() (*chart.Chart, map[string]any, error) {
 	return ch, Values(gen, settings), nil
 }
 
+// current returns the release's latest revision (nil when not installed).
 func (k *Kube) current() (*release.Release, error) {
-	h := action.NewHistory(k.cfg)
-	h.Max = 1
-	rels, err := h.Run(ReleaseName)
-	if errors.Is(err, driver.ErrReleaseNotFound) || (err == nil && len(rels) == 0) {
+	rel, err := k.cfg.Releases.Last(ReleaseName)
+	if errors.Is(err, driver.ErrReleaseNotFound) || (err != nil && strings.Contains(err.Error(), "not found")) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, k.explain(err)
 	}
-	return rels[len(rels)-1], nil
+	return rel, nil
 }
 
 // Apply installs or upgrades the release. When the chart and values equal
