@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ensure.sh installs the real servers that the tests of internal/testinfra
-# start on loopback: Prometheus + promtool (Debian's package) and versitygw
+# start on loopback: Prometheus + promtool (Debian's package), Chromium
+# (Debian's package, for kayenta/report's headless test) and versitygw
 # (an S3 gateway, built from its Go module into a cache dir, outside our
 # go.mod). Idempotent; when everything is in place it takes well under a second.
 #
@@ -79,6 +80,25 @@ else
 	rm -rf "$tmp"
 	have_version || die "built $BIN/versitygw but it does not report $VERSITYGW_MODULE $VERSITYGW_VERSION"
 	log "built versitygw $VERSITYGW_VERSION in $((SECONDS - start))s"
+fi
+
+# --- Chromium (Debian package), for the headless test of the HTML canary report (kayenta/report) ---
+if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then
+	log "chromium present: $(command -v chromium || command -v chromium-browser)"
+else
+	command -v apt-get >/dev/null 2>&1 || die "chromium missing and apt-get not available; install Chromium (chromium on PATH, or set CHROMIUM)"
+	SUDO=
+	if [ "$(id -u)" -ne 0 ]; then
+		command -v sudo >/dev/null 2>&1 || die "chromium missing; need root (or sudo) to apt-get install chromium"
+		SUDO=sudo
+	fi
+	log "installing Debian packages chromium and fonts-dejavu-core (apt-get update + install --no-install-recommends)"
+	start=$SECONDS
+	$SUDO apt-get update -qq >&2 || die "apt-get update failed"
+	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >&2 \
+		|| die "apt-get install chromium failed"
+	command -v chromium >/dev/null 2>&1 || die "chromium package installed but chromium not on PATH"
+	log "installed chromium in $((SECONDS - start))s: $(chromium --version 2>/dev/null | head -n1)"
 fi
 
 # --- Kubernetes control plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok ---

@@ -251,6 +251,7 @@ func (a *API) routes() {
 		a.handle("POST /standalone_canary_analysis", a.startAnalysisAdHoc)
 		a.handle("GET /standalone_canary_analysis/{id}", a.getAnalysis)
 	}
+	a.reportRoutes()
 	a.handle("/", func(r *http.Request) (any, error) {
 		return nil, notFound("No handler for %s %s.", r.Method, r.URL.Path)
 	})

@@ -1,0 +1,116 @@
+package api
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/ctlproject/ctl/kayenta/config"
+	"github.com/ctlproject/ctl/kayenta/judge"
+	"github.com/ctlproject/ctl/kayenta/report"
+	"github.com/ctlproject/ctl/kayenta/storage"
+)
+
+// reportContentSecurityPolicy forbids the report page any load: it is one
+// self-contained document (inline CSS and SVG, no script).
+const reportContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+// reportRoutes registers GET /report/{executionId}[?storageAccountName=]: the
+// HTML report of a stored canary execution (kayenta/report), an addition of
+// ctl that Kayenta does not have.
+//
+//   - Unknown execution: 404 with Kayenta's {"message"} JSON (400 for a
+//     malformed id or an unknown storage account), like GET /canary/{id}.
+//   - Execution not complete yet: 200 with a page that says so and reloads
+//     itself every report.PendingRefreshSeconds seconds (a meta refresh), so a
+//     browser tab opened at the start shows the verdict once there is one.
+//     A page rather than 409, because the URL is meant to be opened by people.
+//   - Execution ended without a result (terminal, canceled): 200, the page
+//     shows the status and exception.
+//   - Complete: 200, the full report; if its metricSetPairList cannot be read
+//     (deleted), the page still shows the results, without series.
+//
+// The bearer token, when configured, is required as on every other route.
+func (a *API) reportRoutes() {
+	const route = "GET /report/{executionId}"
+	a.mux.Handle(route, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rw := &statusWriter{ResponseWriter: w, code: 200}
+		defer func() {
+			a.requests.WithLabelValues(route, strconv.Itoa(rw.code)).Inc()
+			a.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		}()
+		if a.o.AuthToken != "" && !a.authorized(r) {
+			writeError(rw, r, http.StatusUnauthorized, "Missing or wrong bearer token.")
+			return
+		}
+		page, err := a.reportPage(r)
+		if err != nil {
+			code, msg := classify(err)
+			if code >= 500 {
+				a.o.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+			}
+			writeError(rw, r, code, msg)
+			return
+		}
+		h := rw.Header()
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Content-Security-Policy", reportContentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Cache-Control", "no-store")
+		rw.WriteHeader(http.StatusOK)
+		_, _ = rw.Write(page)
+	}))
+}
+
+// reportPage renders the report of the execution named in the path.
+func (a *API) reportPage(r *http.Request) ([]byte, error) {
+	id := r.PathValue("executionId")
+	acct := r.URL.Query().Get("storageAccountName")
+	ex, err := a.o.Service.Get(r.Context(), id, acct)
+	if err != nil {
+		return nil, err
+	}
+	var pairs []judge.MetricSetPair
+	note := ""
+	if ex.Result != nil && ex.MetricSetPairListID != "" {
+		if acct == "" {
+			acct = ex.StorageAccountName
+		}
+		pairs, note, err = a.loadPairs(r, acct, ex.MetricSetPairListID)
+		if err != nil {
+			return nil, err
+		}
+	}
+	var buf bytes.Buffer
+	if err := report.WriteHTML(&buf, report.FromExecution(id, ex, pairs, note)); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// loadPairs reads a metric set pair list. A list that is gone or unreadable
+// is not an error of the page: note says what happened.
+func (a *API) loadPairs(r *http.Request, acct, id string) ([]judge.MetricSetPair, string, error) {
+	store, err := a.o.Service.Accounts().Store(acct, config.ObjectStore)
+	if err != nil {
+		store, err = a.o.Service.Accounts().Store("", config.ObjectStore)
+		if err != nil {
+			return nil, "", err
+		}
+	}
+	b, err := store.Store.Get(r.Context(), storage.MetricSetPairList, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, "(not found: no series to draw)", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	pairs, err := judge.ParseMetricSetPairList(b, "metricSetPairList "+id)
+	if err != nil {
+		return nil, "(unreadable: " + err.Error() + ")", nil
+	}
+	return pairs, "", nil
+}

@@ -1,0 +1,11 @@
+// Package report presents a canary verdict to people: a terminal summary
+// (WriteSummary: per metric the classification, the control and experiment
+// means, the mean ratio, the 98% interval and a sparkline of each series, then
+// the score) and a single self-contained HTML page (WriteHTML: the same
+// figures and, per metric, an inline SVG chart of control against experiment
+// over time, drawn server-side; no scripts, fonts or external resources, so
+// the page works offline and can be mailed or archived as one file).
+//
+// The service serves the page for a stored execution at GET /report/{id}
+// (kayenta/api/report.go); `ctl canary judge --report-html FILE` writes it.
+package report
