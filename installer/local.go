@@ -29,6 +29,10 @@ type LocalState struct {
 	ConfigSHA  string    `json:"configSha256" yaml:"configSha256"`
 	StartedAt  time.Time `json:"startedAt" yaml:"startedAt"`
 	Executable string    `json:"executable" yaml:"executable"`
+	// MetricsPort is the loopback port reserved for the embedded Prometheus
+	// of `ctl canary smoke` (the account SmokeMetricsAccount points at it).
+	// It is kept across applies.
+	MetricsPort int `json:"metricsPort,omitempty" yaml:"metricsPort,omitempty"`
 }
 
 // Local deploys the analysis service as a background process on this
@@ -49,6 +53,10 @@ type Local struct {
 	Progress io.Writer
 	// HealthTimeout bounds the wait for /health (default 30s).
 	HealthTimeout time.Duration
+
+	// metricsPort is the port reserved for the smoke Prometheus: the
+	// recorded one, or a free one picked once per Local.
+	metricsPort int
 }
 
 func (l *Local) dir() string         { return filepath.Join(l.Home, l.Deployment.Name) }
@@ -75,8 +83,33 @@ type ApplyResult struct {
 }
 
 // Generate returns the kayenta.yml this deployment would run with.
+// It includes the account SmokeMetricsAccount for the embedded Prometheus
+// of `ctl canary smoke` on the reserved loopback port.
 func (l *Local) Generate() (*Generated, error) {
-	return Generate(l.Deployment, l.Home, LocalMode, l.dataDir())
+	port, err := l.smokeMetricsPort()
+	if err != nil {
+		return nil, err
+	}
+	return generate(l.Deployment, l.Home, LocalMode, l.dataDir(), "http://"+net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+}
+
+// smokeMetricsPort returns the port reserved for the smoke Prometheus: the
+// one in local-state.json, else a free one (chosen once per Local, and
+// recorded by the next start).
+func (l *Local) smokeMetricsPort() (int, error) {
+	if l.metricsPort > 0 {
+		return l.metricsPort, nil
+	}
+	if st, _ := l.readState(); st != nil && st.MetricsPort > 0 {
+		l.metricsPort = st.MetricsPort
+		return l.metricsPort, nil
+	}
+	p, err := freePort()
+	if err != nil {
+		return 0, err
+	}
+	l.metricsPort = p
+	return p, nil
 }
 
 // Apply writes kayenta.yml and starts the service, or restarts it when
@@ -123,10 +156,15 @@ func (l *Local) run(ctx context.Context, kayentaYML []byte, desc string) (*Apply
 		}
 		action = "restarted"
 	}
-	var err error
-	if port == 0 || !portFree(port) {
-		if port, err = freePort(); err != nil {
-			return nil, err
+	metricsPort, err := l.smokeMetricsPort()
+	if err != nil {
+		return nil, err
+	}
+	if port == 0 || port == metricsPort || !portFree(port) {
+		for port = 0; port == 0 || port == metricsPort; {
+			if port, err = freePort(); err != nil {
+				return nil, err
+			}
 		}
 	}
 	exe := l.Executable
@@ -153,7 +191,7 @@ func (l *Local) run(ctx context.Context, kayentaYML []byte, desc string) (*Apply
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	st = &LocalState{PID: cmd.Process.Pid, Port: port, URL: "http://" + addr, ConfigSHA: sha(kayentaYML), StartedAt: time.Now().UTC(), Executable: exe}
+	st = &LocalState{PID: cmd.Process.Pid, Port: port, URL: "http://" + addr, ConfigSHA: sha(kayentaYML), StartedAt: time.Now().UTC(), Executable: exe, MetricsPort: metricsPort}
 	if err := l.writeState(st); err != nil {
 		_ = stopProcess(st.PID, 5*time.Second)
 		return nil, err

@@ -11,12 +11,13 @@ import (
 func NewCmdCanary(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "canary",
-		Short: "Judge canary analyses",
+		Short: "Judge canary analyses, and prove the deployed stack with smoke canaries",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return cmdutil.FlagErrorf("canary needs a subcommand: judge")
+			return cmdutil.FlagErrorf("canary needs a subcommand: judge, smoke or sample-app")
 		},
 	}
-	cmd.AddCommand(newCmdJudge(f))
+	cmd.AddCommand(newCmdJudge(f), newCmdSampleApp(f))
+	addSmokeCommand(cmd, f)
 	return cmd
 }

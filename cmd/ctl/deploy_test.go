@@ -113,7 +113,9 @@ func TestDeployLocal(t *testing.T) {
 	var svcs []map[string]any
 	json.NewDecoder(resp.Body).Decode(&svcs)
 	resp.Body.Close()
-	if len(svcs) != 1 || svcs[0]["name"] != "my-prometheus" {
+	// The user's account comes first (the default), then the embedded
+	// Prometheus of `ctl canary smoke`.
+	if len(svcs) != 2 || svcs[0]["name"] != "my-prometheus" || svcs[1]["name"] != "ctl-smoke-prometheus" {
 		t.Errorf("restarted service does not have the new account: %v", svcs)
 	}
 

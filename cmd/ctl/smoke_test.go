@@ -1,0 +1,225 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+type smokeReport struct {
+	Scenarios []struct {
+		Scenario, Expected, Verdict, ExecutionID string
+		Score                                    float64
+		Error                                    string
+		Metrics                                  []struct {
+			Name, Classification string
+			Critical             bool
+		}
+	}
+}
+
+// TestCanarySmokeLocal runs the main job on the embedded default: a local
+// deploy, then `ctl canary smoke`, whose healthy canary must pass and
+// faulty one fail, through the deployed service and the embedded Prometheus.
+func TestCanarySmokeLocal(t *testing.T) {
+	home := t.TempDir()
+	t.Cleanup(func() { ctl(home, "", "deploy", "clean", "--yes") })
+	if out, err := ctl(home, "", "config", "canary", "enable"); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if out, err := ctl(home, "", "deploy", "apply"); err != nil {
+		t.Fatalf("deploy apply: %v: %s", err, out)
+	}
+	st := readLocalState(t, home)
+	if st.MetricsPort <= 0 {
+		t.Fatalf("local-state.json reserves no port for the embedded Prometheus: %+v", st)
+	}
+	kyml, _ := os.ReadFile(filepath.Join(home, "default", "kayenta.yml"))
+	if !strings.Contains(string(kyml), "name: ctl-smoke-prometheus") ||
+		!strings.Contains(string(kyml), "baseUrl: http://127.0.0.1:"+strconv.Itoa(st.MetricsPort)) {
+		t.Fatalf("kayenta.yml has no ctl-smoke-prometheus account on port %d:\n%s", st.MetricsPort, kyml)
+	}
+
+	cmd := exec.Command(binary, "canary", "smoke", "--duration", "15s", "-o", "json")
+	cmd.Env = append(os.Environ(), "CTL_HOME="+home)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	t0 := time.Now()
+	err := cmd.Run()
+	took := time.Since(t0)
+	t.Logf("ctl canary smoke --duration 15s took %s; stderr:\n%s", took.Round(100*time.Millisecond), stderr.String())
+	var rep smokeReport
+	if jerr := json.Unmarshal(stdout.Bytes(), &rep); jerr != nil {
+		t.Fatalf("stdout is not the JSON report (%v): %s", jerr, stdout.String())
+	}
+	want := map[string]string{"healthy": "pass", "faulty": "fail"}
+	if len(rep.Scenarios) != 2 {
+		t.Fatalf("scenarios: %s", stdout.String())
+	}
+	for _, s := range rep.Scenarios {
+		if want[s.Scenario] == "" || s.Expected != want[s.Scenario] || s.Verdict != want[s.Scenario] || s.ExecutionID == "" || len(s.Metrics) != 2 {
+			t.Errorf("scenario %s: expected %s, verdict %s, score %v, error %q, metrics %+v", s.Scenario, s.Expected, s.Verdict, s.Score, s.Error, s.Metrics)
+		}
+		if s.Scenario == "faulty" {
+			for _, m := range s.Metrics {
+				if m.Name == "error-ratio" && (m.Classification != "High" || !m.Critical) {
+					t.Errorf("faulty error-ratio: %+v, want High (critical)", m)
+				}
+			}
+		}
+	}
+	if err != nil {
+		t.Fatalf("smoke exited %d with every verdict as expected? stdout:\n%s", exitCode(err), stdout.String())
+	}
+	if took > 40*time.Second {
+		t.Errorf("smoke with --duration 15s took %s", took)
+	}
+	// Everything it started is gone: the store's port is free again.
+	if !portFree(st.MetricsPort) {
+		t.Errorf("port %d of the embedded Prometheus still in use after smoke", st.MetricsPort)
+	}
+
+	// The stored execution is readable from the service.
+	id := rep.Scenarios[0].ExecutionID
+	if out, err := exec.Command("curl", "-sf", st.URL+"/canary/"+id).CombinedOutput(); err == nil && !strings.Contains(string(out), `"complete":true`) {
+		t.Errorf("GET /canary/%s: %s", id, out)
+	}
+
+	// Ctrl-C stops everything and exits 1.
+	cmd = exec.Command(binary, "canary", "smoke", "--duration", "30s")
+	cmd.Env = append(os.Environ(), "CTL_HOME="+home)
+	pr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(pr)
+	var errOut strings.Builder
+	for sc.Scan() {
+		errOut.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), "driving") {
+			break
+		}
+	}
+	time.Sleep(500 * time.Millisecond)
+	t1 := time.Now()
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	for sc.Scan() {
+		errOut.WriteString(sc.Text() + "\n")
+	}
+	err = cmd.Wait()
+	if exitCode(err) != 1 || !strings.Contains(errOut.String(), "Interrupted") {
+		t.Errorf("smoke after SIGINT: exit %d, stderr:\n%s", exitCode(err), errOut.String())
+	}
+	if d := time.Since(t1); d > 10*time.Second {
+		t.Errorf("smoke took %s to stop after SIGINT", d)
+	}
+	if !portFree(st.MetricsPort) {
+		t.Errorf("port %d of the embedded Prometheus still in use after SIGINT", st.MetricsPort)
+	}
+
+	// The reserved port survives a re-apply that restarts the service.
+	if out, err := ctl(home, "", "config", "canary", "edit", "--default-judge", "NetflixACAJudge-v1.0"); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	ctl(home, "", "deploy", "apply")
+	if st2 := readLocalState(t, home); st2.MetricsPort != st.MetricsPort {
+		t.Errorf("re-apply moved the embedded Prometheus from port %d to %d", st.MetricsPort, st2.MetricsPort)
+	}
+}
+
+// TestCanarySmokeNeedsApply: smoke without an applied local deployment says
+// what to run.
+func TestCanarySmokeNeedsApply(t *testing.T) {
+	home := t.TempDir()
+	if out, err := ctl(home, "", "config", "canary", "enable"); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	out, err := ctl(home, "", "canary", "smoke", "--duration", "15s")
+	if exitCode(err) != 1 || !strings.Contains(out, "is not applied") || !strings.Contains(out, "ctl deploy apply") {
+		t.Errorf("smoke before apply: exit %d: %s", exitCode(err), out)
+	}
+	out, err = ctl(home, "", "canary", "smoke", "--scenario", "bogus")
+	if exitCode(err) != 2 || !strings.Contains(out, "unknown scenario") {
+		t.Errorf("bad scenario: exit %d: %s", exitCode(err), out)
+	}
+	if out, err := ctl(home, "", "config", "deploy", "edit", "--type", "distributed", "--account-name", "ctx", "--no-validate"); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	out, err = ctl(home, "", "canary", "smoke")
+	if exitCode(err) != 1 || !strings.Contains(out, "local deployment only") {
+		t.Errorf("smoke on a distributed deployment: exit %d: %s", exitCode(err), out)
+	}
+}
+
+type localStateFile struct {
+	URL         string `json:"url"`
+	MetricsPort int    `json:"metricsPort"`
+}
+
+func readLocalState(t *testing.T, home string) localStateFile {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(home, "default", "local-state.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st localStateFile
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func portFree(port int) bool {
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return false
+	}
+	ln.Close()
+	return true
+}
+
+// TestCanarySampleApp runs `ctl canary sample-app` as a user would by hand.
+func TestCanarySampleApp(t *testing.T) {
+	cmd := exec.Command(binary, "canary", "sample-app", "--listen", "127.0.0.1:0", "--latency", "1ms")
+	cmd.Env = append(os.Environ(), "CTL_HOME="+t.TempDir(), "SUCCESS_RATE=0")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	url, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
+	if err != nil || !ok {
+		t.Fatalf("first line %q (%v), stderr %s", line, err, stderr.String())
+	}
+	resp, err := http.Get(url + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 500 {
+		t.Errorf("GET / with SUCCESS_RATE=0: %s", resp.Status)
+	}
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("sample-app after SIGINT: %v, stderr %s", err, stderr.String())
+	}
+}
