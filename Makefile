@@ -17,7 +17,7 @@ build: ## Build bin/ctl
 ##@ Main job
 
 .PHONY: demo
-demo: build ## Run the Kayenta blog's config sequence in a scratch CTL_HOME and show the result
+demo: build ## The main job: config sequence, local deploy, smoke canaries (scratch CTL_HOME)
 	bash hack/demo.sh $(BIN)
 
 ##@ Test
