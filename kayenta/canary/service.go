@@ -250,22 +250,30 @@ func (s *Service) Get(ctx context.Context, id, storageAccount string) (*Executio
 }
 
 func (s *Service) load(ctx context.Context, store *StoreAccount, id string) (*Execution, error) {
-	b, err := store.Store.Get(ctx, storage.CanaryExecution, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		// Executions archived by Kayenta itself (canary_archive) read back too.
-		b, err = store.Store.Get(ctx, storage.CanaryResultArchive, id)
-	}
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, fmt.Errorf("canary execution %s: %w", id, ErrNotFound)
-	}
-	if err != nil {
+	var ex Execution
+	if err := loadState(ctx, store, storage.CanaryExecution, storage.CanaryResultArchive, id, "canary execution", &ex); err != nil {
 		return nil, err
 	}
-	var ex Execution
-	if err := json.Unmarshal(b, &ex); err != nil {
-		return nil, fmt.Errorf("execution %s in %s is not readable: %w", id, store.Name, err)
-	}
 	return &ex, nil
+}
+
+// loadState reads the live state of an execution (live), or the archive
+// Kayenta itself writes (archive) when there is none.
+func loadState(ctx context.Context, store *StoreAccount, live, archive storage.ObjectType, id, what string, v any) error {
+	b, err := store.Store.Get(ctx, live, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		b, err = store.Store.Get(ctx, archive, id)
+	}
+	if errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("%s %s: %w", what, id, ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s %s in %s is not readable: %w", what, id, store.Name, err)
+	}
+	return nil
 }
 
 // ListFilter selects executions for GET /canary/executions.
@@ -358,23 +366,7 @@ func (s *Service) finish(ex *Execution, status string, exc *Exception) {
 
 // launch works an execution in the background, if its lease can be taken.
 func (s *Service) launch(id string, store *StoreAccount) {
-	s.mu.Lock()
-	if _, busy := s.running[id]; busy || s.ctx.Err() != nil {
-		s.mu.Unlock()
-		return
-	}
-	ctx, cancel := context.WithCancel(s.ctx)
-	s.running[id] = cancel
-	s.mu.Unlock()
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		defer func() {
-			s.mu.Lock()
-			delete(s.running, id)
-			s.mu.Unlock()
-			cancel()
-		}()
+	s.spawn(id, func(ctx context.Context) {
 		select {
 		case s.sem <- struct{}{}:
 			defer func() { <-s.sem }()
@@ -382,6 +374,30 @@ func (s *Service) launch(id string, store *StoreAccount) {
 			return
 		}
 		s.work(ctx, id, store)
+	})
+}
+
+// spawn runs fn in the background under key, unless this replica already
+// works that key or is shutting down. Cancel(key) stops it.
+func (s *Service) spawn(key string, fn func(ctx context.Context)) {
+	s.mu.Lock()
+	if _, busy := s.running[key]; busy || s.ctx.Err() != nil {
+		s.mu.Unlock()
+		return
+	}
+	ctx, cancel := context.WithCancel(s.ctx)
+	s.running[key] = cancel
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer func() {
+			s.mu.Lock()
+			delete(s.running, key)
+			s.mu.Unlock()
+			cancel()
+		}()
+		fn(ctx)
 	}()
 }
 

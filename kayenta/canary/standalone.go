@@ -186,19 +186,9 @@ func (s *Service) GetAnalysis(ctx context.Context, id, storageAccount string) (*
 }
 
 func (s *Service) loadAnalysis(ctx context.Context, store *StoreAccount, id string) (*Analysis, error) {
-	b, err := store.Store.Get(ctx, storage.StandaloneExecution, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		b, err = store.Store.Get(ctx, storage.StandaloneCanaryResultArchive, id)
-	}
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, fmt.Errorf("canary analysis execution %s: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return nil, err
-	}
 	var a Analysis
-	if err := json.Unmarshal(b, &a); err != nil {
-		return nil, fmt.Errorf("analysis %s in %s is not readable: %w", id, store.Name, err)
+	if err := loadState(ctx, store, storage.StandaloneExecution, storage.StandaloneCanaryResultArchive, id, "canary analysis execution", &a); err != nil {
+		return nil, err
 	}
 	return &a, nil
 }
@@ -225,26 +215,7 @@ func (s *Service) saveAnalysis(ctx context.Context, store *StoreAccount, a *Anal
 }
 
 func (s *Service) launchAnalysis(id string, store *StoreAccount) {
-	key := "analysis-" + id
-	s.mu.Lock()
-	if _, busy := s.running[key]; busy || s.ctx.Err() != nil {
-		s.mu.Unlock()
-		return
-	}
-	ctx, cancel := context.WithCancel(s.ctx)
-	s.running[key] = cancel
-	s.mu.Unlock()
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		defer func() {
-			s.mu.Lock()
-			delete(s.running, key)
-			s.mu.Unlock()
-			cancel()
-		}()
-		s.workAnalysis(ctx, id, store)
-	}()
+	s.spawn("analysis-"+id, func(ctx context.Context) { s.workAnalysis(ctx, id, store) })
 }
 
 func (s *Service) workAnalysis(ctx context.Context, id string, store *StoreAccount) {
