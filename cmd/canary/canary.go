@@ -14,10 +14,10 @@ func NewCmdCanary(f *cmdutil.Factory) *cobra.Command {
 		Short: "Judge canary analyses, and prove the deployed stack with smoke canaries",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return cmdutil.FlagErrorf("canary needs a subcommand: judge, smoke or sample-app")
+			return cmdutil.FlagErrorf("canary needs a subcommand: judge, run, smoke or sample-app")
 		},
 	}
-	cmd.AddCommand(newCmdJudge(f), newCmdSampleApp(f))
+	cmd.AddCommand(newCmdJudge(f), newCmdRun(f), newCmdSampleApp(f))
 	addSmokeCommand(cmd, f)
 	return cmd
 }

@@ -7,8 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -18,6 +21,7 @@ import (
 
 	"github.com/ctlproject/ctl/cmd/cmdutil"
 	"github.com/ctlproject/ctl/halconfig"
+	"github.com/ctlproject/ctl/kayenta/report"
 	"github.com/ctlproject/ctl/smoke"
 )
 
@@ -33,10 +37,11 @@ func newCmdSmoke(f *cmdutil.Factory) *cobra.Command {
 		duration   time.Duration
 		rps        int
 		deployment string
+		reportPath string
 		format     cmdutil.Format
 	)
 	cmd := &cobra.Command{
-		Use:   "smoke [--scenario healthy|faulty|all] [--duration D] [-o json]",
+		Use:   "smoke [--scenario healthy|faulty|all] [--duration D] [-o json] [--report-html FILE]",
 		Short: "Prove the deployed stack works: a healthy canary must pass, a faulty one fail",
 		Long: `Run smoke canaries against the current deployment's analysis service.
 
@@ -62,8 +67,18 @@ than a standalone canary analysis, because a standalone analysis's lifetime and
 interval are whole minutes. Everything it starts (apps, store, load) is stopped
 when it ends, also on failure or Ctrl-C.
 
-The summary goes to stdout, progress to stderr. Exit status 0 only when every
-scenario got its expected verdict, 1 otherwise.
+The summary goes to stdout, progress to stderr. After the table, each
+scenario's verdict is printed in full (per metric the classification, the
+baseline and canary means, their ratio and 98% interval, a sparkline of each
+series read from the service's GET /metricSetPairList/{id}, and the score);
+with -o json stdout holds only the JSON report and these summaries go to
+stderr. --report-html FILE writes each scenario's verdict as a self-contained
+HTML page with a chart per metric: FILE itself when one scenario runs, else
+one page per scenario, FILE with "-<scenario>" before its extension
+(report.html gives report-healthy.html and report-faulty.html). The service
+serves the same page at /report/<executionId>.
+
+Exit status 0 only when every scenario got its expected verdict, 1 otherwise.
 
 Needs a local deployment that was applied ("ctl deploy apply").`,
 		Example: `  ctl deploy apply
@@ -113,6 +128,10 @@ Needs a local deployment that was applied ("ctl deploy apply").`,
 				}
 				return err
 			}
+			sumOut := f.IO.Out
+			if format == cmdutil.FormatJSON {
+				sumOut = errOut
+			}
 			if format == cmdutil.FormatJSON {
 				enc := json.NewEncoder(f.IO.Out)
 				enc.SetIndent("", "  ")
@@ -121,6 +140,10 @@ Needs a local deployment that was applied ("ctl deploy apply").`,
 				}
 			} else {
 				printSmoke(f, rep)
+			}
+			reportErr := smokeVerdicts(ctx, f, sumOut, st.URL, rep, reportPath, format != cmdutil.FormatJSON)
+			if reportErr != nil {
+				fmt.Fprintf(errOut, "Error: %v\n", reportErr)
 			}
 			fmt.Fprintf(errOut, "Smoke canaries took %.1fs.\n", rep.Seconds)
 			if !rep.OK() {
@@ -131,6 +154,9 @@ Needs a local deployment that was applied ("ctl deploy apply").`,
 				}
 				return cmdutil.ErrSilent
 			}
+			if reportErr != nil {
+				return cmdutil.ErrSilent
+			}
 			return nil
 		},
 	}
@@ -138,6 +164,8 @@ Needs a local deployment that was applied ("ctl deploy apply").`,
 	cmd.Flags().DurationVar(&duration, "duration", smoke.DefaultDuration, "How long load is driven, at least 15s (the analysed window starts about 7s into it)")
 	cmd.Flags().IntVar(&rps, "rps", smoke.DefaultRPS, "Requests per second to each app")
 	cmd.Flags().StringVar(&deployment, "deployment", "", "Name of the deployment to use (default: currentDeployment)")
+	cmd.Flags().StringVar(&reportPath, "report-html", "", "Also write each scenario's verdict as a self-contained HTML page (FILE, or FILE-<scenario>.html when several scenarios run)")
+	_ = cmd.MarkFlagFilename("report-html", "html")
 	_ = cmd.RegisterFlagCompletionFunc("scenario", cobra.FixedCompletions([]string{"healthy", "faulty", "all"}, cobra.ShellCompDirectiveNoFileComp))
 	cmdutil.AddOutputFlag(cmd, &format)
 	return cmd
@@ -192,4 +220,62 @@ func num(p *float64) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.4g", *p)
+}
+
+// smokeVerdicts prints the full verdict of each scenario that has an
+// execution (the execution and its pairs read back from the service) to w
+// after the table (a blank line first when afterTable), and with reportPath
+// writes each one's HTML page (see smokeReportPath). It returns the first
+// error writing a page; a verdict that cannot be read back is only reported.
+func smokeVerdicts(ctx context.Context, f *cmdutil.Factory, w io.Writer, serviceURL string, rep *smoke.Report, reportPath string, afterTable bool) error {
+	c := &svcClient{base: strings.TrimRight(serviceURL, "/"), client: &http.Client{Timeout: 30 * time.Second}}
+	color := w == f.IO.Out && f.IO.IsStdoutTTY() && f.IO.ColorEnabled()
+	var firstErr error
+	for i, r := range rep.Scenarios {
+		if r.ExecutionID == "" {
+			continue
+		}
+		ex, _, err := c.execution(ctx, r.ExecutionID)
+		if err != nil {
+			fmt.Fprintf(f.IO.ErrOut, "Warning: scenario %s: cannot read execution %s back: %v\n", r.Scenario, r.ExecutionID, err)
+			continue
+		}
+		if ex.Result == nil || ex.Result.JudgeResult == nil {
+			continue
+		}
+		pairs, note := c.pairs(ctx, ex)
+		if note != "" {
+			fmt.Fprintf(f.IO.ErrOut, "Warning: scenario %s: %s\n", r.Scenario, note)
+		}
+		if afterTable || i > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "Scenario %s (expected %s), execution %s:\n", r.Scenario, r.Expected, r.ExecutionID)
+		if err := report.WriteSummary(w, ex.Result.JudgeResult, pairs, color); err != nil {
+			return err
+		}
+		if reportPath != "" {
+			page := report.FromExecution(r.ExecutionID, ex, pairs, "")
+			page.Title = "Smoke canary " + r.Scenario + ": " + page.Title
+			page.Details = append(page.Details, report.Detail{Name: "Expected verdict", Value: r.Expected},
+				report.Detail{Name: "Service", Value: c.base})
+			if err := writeReportFile(smokeReportPath(reportPath, r.Scenario, len(rep.Scenarios)), page, f.IO.ErrOut); err != nil && firstErr == nil {
+				firstErr = err
+			}
+		}
+	}
+	return firstErr
+}
+
+// smokeReportPath is the page of a scenario: path itself when it is the only
+// scenario, else path with "-<scenario>" before its extension.
+func smokeReportPath(path, scenario string, n int) string {
+	if n <= 1 {
+		return path
+	}
+	ext := filepath.Ext(path)
+	if ext == "" {
+		ext = ".html"
+	}
+	return strings.TrimSuffix(path, filepath.Ext(path)) + "-" + scenario + ext
 }

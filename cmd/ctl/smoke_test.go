@@ -50,7 +50,8 @@ func TestCanarySmokeLocal(t *testing.T) {
 		t.Fatalf("kayenta.yml has no ctl-smoke-prometheus account on port %d:\n%s", st.MetricsPort, kyml)
 	}
 
-	cmd := exec.Command(binary, "canary", "smoke", "--duration", "15s", "-o", "json")
+	reportDir := t.TempDir()
+	cmd := exec.Command(binary, "canary", "smoke", "--duration", "15s", "-o", "json", "--report-html", filepath.Join(reportDir, "report.html"))
 	cmd.Env = append(os.Environ(), "CTL_HOME="+home)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -80,6 +81,24 @@ func TestCanarySmokeLocal(t *testing.T) {
 	}
 	if err != nil {
 		t.Fatalf("smoke exited %d with every verdict as expected? stdout:\n%s", exitCode(err), stdout.String())
+	}
+	// One page per scenario, one chart per metric, and the summaries on
+	// stderr (stdout is pure JSON, checked above).
+	for _, sc := range []string{"healthy", "faulty"} {
+		page, err := os.ReadFile(filepath.Join(reportDir, "report-"+sc+".html"))
+		if err != nil {
+			t.Errorf("no HTML report of %s: %v", sc, err)
+			continue
+		}
+		if n := strings.Count(string(page), "<svg"); n != 2 {
+			t.Errorf("report of %s has %d <svg> charts, want 2 (one per metric)", sc, n)
+		}
+		if !strings.Contains(stderr.String(), "report-"+sc+".html") || !strings.Contains(stderr.String(), "Scenario "+sc) {
+			t.Errorf("stderr does not show the %s summary and page", sc)
+		}
+	}
+	if !strings.Contains(stderr.String(), "SERIES") || !strings.Contains(stderr.String(), "SCORE:") {
+		t.Errorf("no verdict summaries with sparklines on stderr")
 	}
 	if took > 40*time.Second {
 		t.Errorf("smoke with --duration 15s took %s", took)

@@ -1,0 +1,446 @@
+package canary
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ctlproject/ctl/cmd/cmdutil"
+	kcanary "github.com/ctlproject/ctl/kayenta/canary"
+	"github.com/ctlproject/ctl/kayenta/judge"
+	"github.com/ctlproject/ctl/kayenta/report"
+)
+
+func newCmdRun(f *cmdutil.Factory) *cobra.Command {
+	var (
+		configPath, control, experiment, startS, endS string
+		lookback, step, timeout                       time.Duration
+		metricsAccount, service, deployment, reportP  string
+		pass, marginal                                float64
+		format                                        cmdutil.Format
+	)
+	cmd := &cobra.Command{
+		Use:   "run --canary-config FILE --control SCOPE --experiment SCOPE [--start T --end T | --lookback D]",
+		Short: "Run an ad-hoc or retrospective canary analysis of any canary config through the service",
+		Long: `Run one canary analysis of a Kayenta canary config JSON file against a metrics
+account of the analysis service, and print the verdict: try a config before a
+real rollout, or judge a past window.
+
+ctl sends the config with the request (POST /canary, ad hoc: nothing is stored
+as a canary config), with --control and --experiment as the scopes of every
+scopeName the config's metrics use ("default" when they name none), over the
+window --start..--end (RFC 3339 times, e.g. 2026-01-02T15:04:05Z) or the last
+--lookback, at --step. It polls the execution (progress on stderr) until it is
+complete, then prints a summary: per metric the classification, the control
+and experiment means, their ratio and the 98% interval, a sparkline of each
+series (from GET /metricSetPairList/{id}), and the score. -o json prints the
+execution as the service returns it (GET /canary/{id}). --report-html also
+writes the verdict as one self-contained HTML page with a chart per metric.
+
+The service is the current local deployment's (the URL "ctl deploy apply"
+recorded), or --service for any other (a distributed deployment through a
+port-forward, a remote service). --metrics-account names one of the service's
+metrics accounts (default: the service's default account).
+
+--pass and --marginal are the score thresholds; when neither is given, the
+config's classifier.scoreThresholds are used if it has them, else 95 and 75.
+
+Exit status: 0 when the canary passes, 1 when it is marginal or fails (or the
+analysis could not run), 2 on a usage error (bad flags or an unreadable config).`,
+		Example: `  # The last hour, against the current local deployment
+  ctl canary run --canary-config cfg.json --control baseline --experiment canary --lookback 1h
+
+  # A past window, through another service, with an HTML report
+  ctl canary run --canary-config cfg.json --control v1 --experiment v2 \
+      --start 2026-01-02T14:00:00Z --end 2026-01-02T15:00:00Z --step 60s \
+      --service http://localhost:8090 --report-html report.html`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format == cmdutil.FormatYAML {
+				return cmdutil.FlagErrorf("canary run prints json or table")
+			}
+			if control == "" || experiment == "" {
+				return cmdutil.FlagErrorf("--control and --experiment are required")
+			}
+			start, end, err := runWindow(startS, endS, lookback, cmd.Flags().Changed("lookback"), time.Now())
+			if err != nil {
+				return &cmdutil.FlagError{Err: err}
+			}
+			if step < time.Second || step%time.Second != 0 {
+				return cmdutil.FlagErrorf("--step %s: want a whole number of seconds, at least 1s", step)
+			}
+			if step > end.Sub(start) {
+				return cmdutil.FlagErrorf("--step %s is longer than the window (%s)", step, end.Sub(start))
+			}
+			if timeout <= 0 {
+				return cmdutil.FlagErrorf("--timeout must be positive")
+			}
+			raw, err := os.ReadFile(configPath)
+			if err != nil {
+				return cmdutil.FlagErrorf("--canary-config: %v", err)
+			}
+			cfg, err := judge.ParseCanaryConfig(raw, configPath)
+			if err != nil {
+				return &cmdutil.FlagError{Err: err}
+			}
+			if len(cfg.Metrics) == 0 {
+				return cmdutil.FlagErrorf("--canary-config %s has no metrics", configPath)
+			}
+			passChanged, margChanged := cmd.Flags().Changed("pass"), cmd.Flags().Changed("marginal")
+			if !passChanged && !margChanged && cfg.ScoreThresholds != nil {
+				pass, marginal = cfg.ScoreThresholds.Pass, cfg.ScoreThresholds.Marginal
+			}
+			if marginal > pass {
+				return cmdutil.FlagErrorf("--marginal (%g) must not be above --pass (%g)", marginal, pass)
+			}
+			if pass < 0 || pass > 100 || marginal < 0 {
+				return cmdutil.FlagErrorf("--pass and --marginal are scores between 0 and 100")
+			}
+			if service == "" {
+				service, err = localServiceURL(f, deployment)
+				if err != nil {
+					return err
+				}
+			} else if u, err := url.Parse(service); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return cmdutil.FlagErrorf("--service %q: want an http(s)://host:port URL", service)
+			}
+			c := &svcClient{base: strings.TrimRight(service, "/"), client: &http.Client{Timeout: 30 * time.Second}}
+
+			scopes := map[string]any{}
+			for _, m := range cfg.Metrics {
+				name := m.ScopeName
+				if name == "" {
+					name = "default"
+				}
+				sc := func(s string) map[string]any {
+					return map[string]any{"scope": s, "location": "", "start": start.UTC().Format(time.RFC3339),
+						"end": end.UTC().Format(time.RFC3339), "step": int64(step / time.Second)}
+				}
+				scopes[name] = map[string]any{"controlScope": sc(control), "experimentScope": sc(experiment)}
+			}
+			var hdr struct {
+				Applications []string `json:"applications"`
+			}
+			_ = json.Unmarshal(raw, &hdr)
+			app := "ctl-run"
+			if len(hdr.Applications) > 0 && hdr.Applications[0] != "" {
+				app = hdr.Applications[0]
+			}
+			body := map[string]any{
+				"canaryConfig":     json.RawMessage(raw),
+				"executionRequest": map[string]any{"scopes": scopes, "thresholds": map[string]any{"pass": pass, "marginal": marginal}},
+			}
+			q := url.Values{"application": {app}}
+			if metricsAccount != "" {
+				q.Set("metricsAccountName", metricsAccount)
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			errOut := f.IO.ErrOut
+			var started struct {
+				ID string `json:"canaryExecutionId"`
+			}
+			if err := c.call(ctx, http.MethodPost, "/canary?"+q.Encode(), body, &started); err != nil {
+				return fmt.Errorf("starting the canary execution on %s: %w", c.base, err)
+			}
+			fmt.Fprintf(errOut, "Canary execution %s on %s: control %s, experiment %s, %s – %s, step %s\n", started.ID, c.base,
+				control, experiment, start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339), step)
+			ex, rawEx, err := c.wait(ctx, started.ID, timeout, errOut)
+			if err != nil {
+				if ctx.Err() != nil {
+					cctx, done := context.WithTimeout(context.Background(), 3*time.Second)
+					_ = c.call(cctx, http.MethodPut, "/pipelines/"+url.PathEscape(started.ID)+"/cancel", nil, nil)
+					done()
+				}
+				return err
+			}
+			if ex.Result == nil || ex.Result.JudgeResult == nil {
+				msg := "no judge result"
+				if ex.Exception != nil && ex.Exception.Message != "" {
+					msg = ex.Exception.Message
+				}
+				if format == cmdutil.FormatJSON {
+					_ = writeIndented(f.IO.Out, rawEx)
+				}
+				return fmt.Errorf("canary execution %s ended %s: %s", started.ID, ex.Status, msg)
+			}
+			pairs, note := c.pairs(ctx, ex)
+			if format == cmdutil.FormatJSON {
+				if err := writeIndented(f.IO.Out, rawEx); err != nil {
+					return err
+				}
+			} else if err := report.WriteSummary(f.IO.Out, ex.Result.JudgeResult, pairs, f.IO.IsStdoutTTY() && f.IO.ColorEnabled()); err != nil {
+				return err
+			}
+			if note != "" {
+				fmt.Fprintln(errOut, "Warning: "+note)
+			}
+			if reportP != "" {
+				r := report.FromExecution(started.ID, ex, pairs, "")
+				r.Details = append(r.Details, report.Detail{Name: "Canary config file", Value: configPath},
+					report.Detail{Name: "Service", Value: c.base})
+				if err := writeReportFile(reportP, r, errOut); err != nil {
+					return err
+				}
+			}
+			if ex.Result.JudgeResult.Score.Classification != judge.ScorePass {
+				return cmdutil.ErrSilent
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&configPath, "canary-config", "", "Kayenta canary config JSON file (required)")
+	fl.StringVar(&control, "control", "", "Scope of the control (baseline), e.g. a server group or a label value (required)")
+	fl.StringVar(&experiment, "experiment", "", "Scope of the experiment (canary) (required)")
+	fl.StringVar(&startS, "start", "", "Start of the analysed window, RFC 3339 (with --end)")
+	fl.StringVar(&endS, "end", "", "End of the analysed window, RFC 3339 (with --start)")
+	fl.DurationVar(&lookback, "lookback", 0, "Analyse the window that ends now and lasted this long (instead of --start/--end)")
+	fl.DurationVar(&step, "step", 60*time.Second, "Resolution of the series, whole seconds")
+	fl.StringVar(&metricsAccount, "metrics-account", "", "Metrics account of the service (default: its default account)")
+	fl.StringVar(&service, "service", "", "URL of the analysis service (default: the current local deployment's)")
+	fl.StringVar(&deployment, "deployment", "", "Local deployment whose service to use when --service is not given (default: currentDeployment)")
+	fl.Float64Var(&pass, "pass", 95, "Score at or above which the canary passes")
+	fl.Float64Var(&marginal, "marginal", 75, "Score at or below which the canary fails")
+	fl.StringVar(&reportP, "report-html", "", "Also write the verdict as a self-contained HTML page to this file")
+	fl.DurationVar(&timeout, "timeout", 10*time.Minute, "How long to wait for the execution to complete")
+	_ = cmd.MarkFlagRequired("canary-config")
+	_ = cmd.MarkFlagRequired("control")
+	_ = cmd.MarkFlagRequired("experiment")
+	_ = cmd.MarkFlagFilename("canary-config", "json")
+	_ = cmd.MarkFlagFilename("report-html", "html")
+	cmdutil.AddOutputFlag(cmd, &format)
+	return cmd
+}
+
+// runWindow checks the window flags: either --start and --end, or --lookback.
+func runWindow(startS, endS string, lookback time.Duration, lookbackSet bool, now time.Time) (time.Time, time.Time, error) {
+	var zero time.Time
+	switch {
+	case lookbackSet && (startS != "" || endS != ""):
+		return zero, zero, errors.New("--lookback and --start/--end are exclusive: give one or the other")
+	case lookbackSet:
+		if lookback <= 0 {
+			return zero, zero, fmt.Errorf("--lookback %s: want a positive duration, e.g. 1h", lookback)
+		}
+		end := now.Truncate(time.Second)
+		return end.Add(-lookback), end, nil
+	case startS == "" && endS == "":
+		return zero, zero, errors.New("give the window: --start and --end, or --lookback")
+	case startS == "" || endS == "":
+		return zero, zero, errors.New("--start and --end go together")
+	}
+	start, err := time.Parse(time.RFC3339, startS)
+	if err != nil {
+		return zero, zero, fmt.Errorf("--start %q: want an RFC 3339 time such as 2026-01-02T15:04:05Z", startS)
+	}
+	end, err := time.Parse(time.RFC3339, endS)
+	if err != nil {
+		return zero, zero, fmt.Errorf("--end %q: want an RFC 3339 time such as 2026-01-02T15:04:05Z", endS)
+	}
+	if !start.Before(end) {
+		return zero, zero, fmt.Errorf("--start %s is not before --end %s", startS, endS)
+	}
+	return start, end, nil
+}
+
+// localServiceURL is the URL of a local deployment's service, from the
+// local-state.json that `ctl deploy apply` writes (read here, not through the
+// installer or smoke packages, so that the service binary keeps this command).
+func localServiceURL(f *cmdutil.Factory, deployment string) (string, error) {
+	store, err := f.Store()
+	if err != nil {
+		return "", err
+	}
+	loaded, err := store.Load()
+	if err != nil {
+		return "", err
+	}
+	d, err := loaded.Config.Resolve(deployment)
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(store.Home, d.Name, "local-state.json")
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("deployment %s has no local analysis service (no %s): run `ctl deploy apply`, or give the service's URL with --service", d.Name, path)
+	}
+	if err != nil {
+		return "", err
+	}
+	var st struct {
+		URL string `json:"url"`
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	if st.URL == "" {
+		return "", fmt.Errorf("%s has no service URL: run `ctl deploy apply`, or give --service", path)
+	}
+	return st.URL, nil
+}
+
+// svcClient talks to the analysis service's Kayenta API.
+type svcClient struct {
+	base   string
+	client *http.Client
+}
+
+// call sends a JSON request and decodes the answer into out (a *[]byte
+// receives it raw); a non-2xx answer is an error with the service's message.
+func (c *svcClient) call(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return err
+	}
+	p := strings.SplitN(path, "?", 2)[0]
+	if resp.StatusCode/100 != 2 {
+		var e struct {
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(b, &e) == nil && e.Message != "" {
+			return fmt.Errorf("%s %s: %s: %s", method, p, resp.Status, e.Message)
+		}
+		return fmt.Errorf("%s %s: %s", method, p, resp.Status)
+	}
+	if rb, ok := out.(*[]byte); ok {
+		*rb = b
+		return nil
+	}
+	if out == nil || len(bytes.TrimSpace(b)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("%s %s: %w", method, p, err)
+	}
+	return nil
+}
+
+// execution reads GET /canary/{id}: decoded and raw.
+func (c *svcClient) execution(ctx context.Context, id string) (*kcanary.Execution, []byte, error) {
+	var raw []byte
+	if err := c.call(ctx, http.MethodGet, "/canary/"+url.PathEscape(id), nil, &raw); err != nil {
+		return nil, nil, err
+	}
+	var ex kcanary.Execution
+	if err := json.Unmarshal(raw, &ex); err != nil {
+		return nil, nil, fmt.Errorf("GET /canary/%s: %w", id, err)
+	}
+	return &ex, raw, nil
+}
+
+// wait polls an execution until it is complete, printing status changes.
+func (c *svcClient) wait(ctx context.Context, id string, timeout time.Duration, progress io.Writer) (*kcanary.Execution, []byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	last := ""
+	delay := 100 * time.Millisecond
+	for {
+		ex, raw, err := c.execution(ctx, id)
+		if err != nil {
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return nil, nil, fmt.Errorf("canary execution %s did not complete within %s (status %s)", id, timeout, last)
+			}
+			return nil, nil, fmt.Errorf("reading canary execution %s: %w", id, err)
+		}
+		if ex.Status != last && progress != nil {
+			fmt.Fprintf(progress, "  status %s\n", ex.Status)
+			last = ex.Status
+		}
+		if ex.Complete {
+			return ex, raw, nil
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return nil, nil, fmt.Errorf("canary execution %s did not complete within %s (status %s)", id, timeout, last)
+			}
+			return nil, nil, fmt.Errorf("canary execution %s: interrupted (asked the service to cancel it)", id)
+		case <-t.C:
+		}
+		delay = min(delay*2, time.Second)
+	}
+}
+
+// pairs reads an execution's metric set pair list; when it cannot, note
+// says why (the summary is then printed without series).
+func (c *svcClient) pairs(ctx context.Context, ex *kcanary.Execution) ([]judge.MetricSetPair, string) {
+	if ex.MetricSetPairListID == "" {
+		return nil, "the execution has no metricSetPairListId: no series to draw"
+	}
+	q := ""
+	if ex.StorageAccountName != "" {
+		q = "?accountName=" + url.QueryEscape(ex.StorageAccountName)
+	}
+	var raw []byte
+	if err := c.call(ctx, http.MethodGet, "/metricSetPairList/"+url.PathEscape(ex.MetricSetPairListID)+q, nil, &raw); err != nil {
+		return nil, "cannot read the metric set pairs: " + err.Error()
+	}
+	pairs, err := judge.ParseMetricSetPairList(raw, "metricSetPairList "+ex.MetricSetPairListID)
+	if err != nil {
+		return nil, "cannot read the metric set pairs: " + err.Error()
+	}
+	return pairs, ""
+}
+
+// writeReportFile writes r as an HTML page to path and says where.
+func writeReportFile(path string, r report.Report, errOut io.Writer) error {
+	var buf bytes.Buffer
+	if err := report.WriteHTML(&buf, r); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("writing the HTML report: %w", err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	fmt.Fprintf(errOut, "HTML report written to %s\n", abs)
+	return nil
+}
+
+func writeIndented(w io.Writer, raw []byte) error {
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, raw, "", "  "); err != nil {
+		return err
+	}
+	buf.WriteByte('\n')
+	_, err := w.Write(buf.Bytes())
+	return err
+}
