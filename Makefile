@@ -11,8 +11,9 @@ GO_TEST_FLAGS ?= -count=1
 ##@ Build
 
 .PHONY: build
-build: ## Build bin/ctl
+build: ## Build bin/ctl and bin/ctl-kube (ctl runs it for distributed deployments)
 	go build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ctl
+	go build -ldflags "$(LDFLAGS)" -o bin/ctl-kube ./cmd/ctl-kube
 
 ##@ Main job
 
@@ -34,7 +35,7 @@ testinfra: ## Install Prometheus (Debian) and build versitygw for the tests
 golden: ## Rewrite golden files (CLI output, judge goldens from R)
 	go test ./cmd/root/ -run 'TestCommands|TestSeed|TestCanaryJudge' -update
 	go test ./charts/ -update
-	go test ./installer/ -run Golden -update
+	go test ./installer/... -run Golden -update
 	@if [ -x hack/judge/gen-golden.sh ]; then ./hack/judge/gen-golden.sh; fi
 
 .PHONY: bench
@@ -42,7 +43,7 @@ bench: ## Benchmarks: CLI start-up vs edit, judge, analysis service, deploy appl
 	go test -run '^$$' -bench . -benchtime 50x ./cmd/ctl/
 	@if [ -d kayenta/judge ]; then go test -run '^$$' -bench . -benchmem ./kayenta/judge/; fi
 	@if [ -d kayenta/server ]; then go test -run '^$$' -bench Service -benchtime 1x ./kayenta/server/; fi
-	go test -run '^$$' -bench Apply -benchtime 10x ./installer/
+	go test -run '^$$' -bench Apply -benchtime 10x ./installer/kube/
 	@if [ -x hack/judge/bench-r.sh ]; then ./hack/judge/bench-r.sh; fi
 
 ##@ Lint

@@ -3,6 +3,7 @@ package installer
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -42,20 +43,32 @@ type Deployer interface {
 	Clean(ctx context.Context) (bool, error)
 }
 
+// NewDistributed builds the Kubernetes deployer. Only the ctl-kube binary
+// sets it (installer/kube), so Helm and client-go stay out of ctl itself.
+var NewDistributed func(home string, d *halconfig.DeploymentConfiguration, progress io.Writer) (Deployer, error)
+
+// ErrNeedsKubeBinary means this binary has no Kubernetes deployer: the
+// caller runs the same command with ctl-kube.
+var ErrNeedsKubeBinary = errors.New("distributed deployments are handled by the ctl-kube binary")
+
 // For returns the deployer of the deployment's environment type.
 func For(home string, d *halconfig.DeploymentConfiguration, progress io.Writer) (Deployer, error) {
 	switch d.DeploymentEnvironment.Type {
 	case halconfig.EnvLocal, "":
 		return &localDeployer{&Local{Home: home, Deployment: d, Progress: progress}}, nil
 	case halconfig.EnvDistributed:
-		return NewKube(home, d, progress)
+		if NewDistributed == nil {
+			return nil, ErrNeedsKubeBinary
+		}
+		return NewDistributed(home, d, progress)
 	}
 	return nil, fmt.Errorf("deployment %s: unknown deploymentEnvironment.type %q (want local or distributed)", d.Name, d.DeploymentEnvironment.Type)
 }
 
 // checkGenerated parses a generated kayenta.yml as the service will, so a
 // config the service would refuse is caught before anything changes.
-func checkGenerated(g *Generated) error {
+// CheckGenerated parses a generated kayenta.yml as the service will.
+func CheckGenerated(g *Generated) error {
 	yml := g.KayentaYML
 	if len(g.Files) > 0 {
 		// Check against the files as the pod will see them.
@@ -84,7 +97,7 @@ func (l *localDeployer) Apply(ctx context.Context, o ApplyOptions) (*ApplyResult
 	if err != nil {
 		return nil, err
 	}
-	if err := checkGenerated(gen); err != nil {
+	if err := CheckGenerated(gen); err != nil {
 		return nil, err
 	}
 	if o.DryRun {

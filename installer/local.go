@@ -64,7 +64,7 @@ func (l *Local) statePath() string   { return filepath.Join(l.dir(), "local-stat
 func (l *Local) configPath() string  { return filepath.Join(l.dir(), "kayenta.yml") }
 func (l *Local) logPath() string     { return filepath.Join(l.dir(), "service-logs", "kayenta.log") }
 func (l *Local) dataDir() string     { return filepath.Join(l.dir(), "kayenta-data") }
-func (l *Local) progress() io.Writer { return orDiscard(l.Progress) }
+func (l *Local) progress() io.Writer { return OrDiscard(l.Progress) }
 
 // BaselinePath is the deployment config as last applied (Halyard keeps it
 // in .backup/config; ours is per deployment under history/, which backups
@@ -207,12 +207,15 @@ func (l *Local) run(ctx context.Context, kayentaYML []byte, desc string) (*Apply
 	return &ApplyResult{Changed: true, URL: st.URL, Action: action}, nil
 }
 
-func (l *Local) saveBaseline() error {
-	b, err := yaml.Marshal(l.Deployment)
+func (l *Local) saveBaseline() error { return SaveBaseline(l.Home, l.Deployment) }
+
+// SaveBaseline records d as the last applied config of its deployment.
+func SaveBaseline(home string, d *halconfig.DeploymentConfiguration) error {
+	b, err := yaml.Marshal(d)
 	if err != nil {
 		return err
 	}
-	return halconfig.WriteFileAtomic(BaselinePath(l.Home, l.Deployment.Name), b, 0o600)
+	return halconfig.WriteFileAtomic(BaselinePath(home, d.Name), b, 0o600)
 }
 
 // LoadBaseline reads the deployment config at the last apply (nil, nil when none).
@@ -422,14 +425,16 @@ func tail(path string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-func orDiscard(w io.Writer) io.Writer {
+// OrDiscard returns w, or io.Discard when w is nil.
+func OrDiscard(w io.Writer) io.Writer {
 	if w == nil {
 		return io.Discard
 	}
 	return w
 }
 
-func removeFile(p string) error {
+// RemoveFile removes p; a missing file is not an error.
+func RemoveFile(p string) error {
 	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}

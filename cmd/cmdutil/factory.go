@@ -18,6 +18,9 @@ type Factory struct {
 	ConfigFlag string
 	// Getenv reads the environment (a seam for tests).
 	Getenv func(string) string
+	// Args are the command-line arguments ctl was run with (after the
+	// program name), for handing a command over to ctl-kube.
+	Args []string
 }
 
 // Home returns $CTL_HOME, default ~/.ctl.

@@ -33,6 +33,13 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "building ctl:", err)
 		os.Exit(1)
 	}
+	// ctl runs ctl-kube (beside it) for distributed deployments.
+	build = exec.Command("go", "build", "-o", filepath.Join(dir, "ctl-kube"), "../ctl-kube")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building ctl-kube:", err)
+		os.Exit(1)
+	}
 	code := testinfra.RunWithKube(m) // a control plane starts only if a test asks for it
 	os.RemoveAll(dir)
 	os.Exit(code)

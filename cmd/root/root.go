@@ -63,6 +63,7 @@ The config lives in $CTL_HOME/config ($CTL_HOME defaults to ~/.ctl);
 // Main runs ctl with args and returns the exit status. It is the one place
 // errors become output and exit codes.
 func Main(f *cmdutil.Factory, args []string) int {
+	f.Args = args
 	root := NewCmdRoot(f)
 	root.SetArgs(NormalizeArgs(root, args))
 	err := root.Execute()

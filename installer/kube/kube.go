@@ -1,4 +1,9 @@
-package installer
+// Package kube installs the analysis service into Kubernetes as a Helm
+// release of the embedded chart (distributed deployments). It is linked
+// only into the ctl-kube binary: Helm and client-go add about 25 ms of
+// package initialisation to every start, which ctl's config commands
+// must not pay (see docs/architecture.md).
+package kube
 
 import (
 	"bytes"
@@ -28,7 +33,17 @@ import (
 
 	"github.com/ctlproject/ctl/charts"
 	"github.com/ctlproject/ctl/halconfig"
+	"github.com/ctlproject/ctl/installer"
 )
+
+type (
+	ApplyOptions = installer.ApplyOptions
+	ApplyResult  = installer.ApplyResult
+	Revision     = installer.Revision
+	StatusReport = installer.StatusReport
+)
+
+const ServicePort = installer.ServicePort
 
 // ReleaseName is the Helm release of the analysis service.
 const ReleaseName = "kayenta"
@@ -70,7 +85,7 @@ func NewKube(home string, d *halconfig.DeploymentConfiguration, progress io.Writ
 	if e.AccountName != "" {
 		flags.Context = &e.AccountName
 	}
-	k := &Kube{Home: home, Deployment: d, Progress: orDiscard(progress), Namespace: ns, LoadChart: charts.LoadKayenta, flags: flags}
+	k := &Kube{Home: home, Deployment: d, Progress: installer.OrDiscard(progress), Namespace: ns, LoadChart: charts.LoadKayenta, flags: flags}
 	k.cfg = new(action.Configuration)
 	if err := k.cfg.Init(flags, ns, "secret", func(string, ...any) {}); err != nil {
 		return nil, k.explain(err)
@@ -123,14 +138,14 @@ func (k *Kube) clientset() (*kubernetes.Clientset, error) {
 }
 
 func (k *Kube) generate() (*chart.Chart, map[string]any, error) {
-	gen, err := Generate(k.Deployment, k.Home, DistributedMode, "")
+	gen, err := installer.Generate(k.Deployment, k.Home, installer.DistributedMode, "")
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := checkGenerated(gen); err != nil {
+	if err := installer.CheckGenerated(gen); err != nil {
 		return nil, nil, err
 	}
-	settings, err := LoadServiceSettings(k.Home, k.Deployment.Name)
+	settings, err := installer.LoadServiceSettings(k.Home, k.Deployment.Name)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -138,8 +153,8 @@ func (k *Kube) generate() (*chart.Chart, map[string]any, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	ch.Metadata.AppVersion = Version
-	return ch, Values(gen, settings), nil
+	ch.Metadata.AppVersion = installer.Version
+	return ch, installer.Values(gen, settings), nil
 }
 
 // current returns the release's latest revision (nil when not installed).
@@ -240,7 +255,7 @@ func templateData(ch *chart.Chart) map[string]string {
 }
 
 func (k *Kube) saveBaseline() error {
-	return (&Local{Home: k.Home, Deployment: k.Deployment}).saveBaseline()
+	return installer.SaveBaseline(k.Home, k.Deployment)
 }
 
 // render returns the manifests the chart makes from vals, without a cluster.
@@ -443,7 +458,7 @@ func (k *Kube) Diff(ctx context.Context) (string, error) {
 	if cur != nil {
 		live = cur.Manifest
 	}
-	return UnifiedDiff(strings.TrimLeft(live, "\n"), strings.TrimLeft(want, "\n"), "live/"+ReleaseName, "apply/"+ReleaseName), nil
+	return installer.UnifiedDiff(strings.TrimLeft(live, "\n"), strings.TrimLeft(want, "\n"), "live/"+ReleaseName, "apply/"+ReleaseName), nil
 }
 
 // KubeStatus is `ctl deploy status` for a distributed deployment.
@@ -577,7 +592,7 @@ func (k *Kube) Rollback(ctx context.Context, revision int) (*ApplyResult, error)
 		return nil, k.explain(err)
 	}
 	// The baseline becomes "unknown": the config no longer matches what runs.
-	_ = removeFile(BaselinePath(k.Home, k.Deployment.Name))
+	_ = installer.RemoveFile(installer.BaselinePath(k.Home, k.Deployment.Name))
 	return &ApplyResult{Changed: true, URL: fmt.Sprintf("http://%s.%s.svc:%d", ReleaseName, k.Namespace, ServicePort), Action: "rolled back"}, nil
 }
 
@@ -595,6 +610,11 @@ func (k *Kube) Clean(ctx context.Context) (bool, error) {
 		}
 		return false, k.explain(err)
 	}
-	_ = removeFile(BaselinePath(k.Home, k.Deployment.Name))
+	_ = installer.RemoveFile(installer.BaselinePath(k.Home, k.Deployment.Name))
 	return true, nil
+}
+
+// NewDeployer is NewKube as an installer.Deployer (installer.NewDistributed).
+func NewDeployer(home string, d *halconfig.DeploymentConfiguration, progress io.Writer) (installer.Deployer, error) {
+	return NewKube(home, d, progress)
 }
