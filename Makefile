@@ -40,7 +40,8 @@ golden: ## Rewrite golden files (CLI output, judge goldens from R)
 
 .PHONY: bench
 bench: ## Benchmarks: CLI start-up vs edit, judge, analysis service, deploy apply (and R, when installed)
-	go test -run '^$$' -bench . -benchtime 50x ./cmd/ctl/
+	go test -run '^$$' -bench Startup -benchtime 50x ./cmd/ctl/
+	go test -run '^$$' -bench Smoke -benchtime 1x ./cmd/ctl/
 	@if [ -d kayenta/judge ]; then go test -run '^$$' -bench . -benchmem ./kayenta/judge/; fi
 	@if [ -d kayenta/server ]; then go test -run '^$$' -bench Service -benchtime 1x ./kayenta/server/; fi
 	go test -run '^$$' -bench Apply -benchtime 10x ./installer/kube/

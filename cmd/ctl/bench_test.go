@@ -45,3 +45,27 @@ func median(d []time.Duration) time.Duration {
 	slices.Sort(s)
 	return s[len(s)/2]
 }
+
+// BenchmarkSmoke is the wall time of a full local `ctl canary smoke`
+// (healthy and faulty, default duration) on an applied local deployment.
+// Target: under 60 s.
+func BenchmarkSmoke(b *testing.B) {
+	home := b.TempDir()
+	if out, err := ctl(home, "", "config", "canary", "enable"); err != nil {
+		b.Fatalf("%v: %s", err, out)
+	}
+	if out, err := ctl(home, "", "deploy", "apply"); err != nil {
+		b.Fatalf("%v: %s", err, out)
+	}
+	defer ctl(home, "", "deploy", "clean", "--yes")
+	var total time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		if out, err := ctl(home, "", "canary", "smoke"); err != nil {
+			b.Fatalf("smoke: %v: %s", err, out)
+		}
+		total += time.Since(start)
+	}
+	b.ReportMetric(total.Seconds()/float64(b.N), "smoke-s")
+}
