@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
@@ -28,48 +26,7 @@ var runWindowStart = time.Now().Add(-3 * time.Hour).Truncate(time.Hour)
 
 const runWindowLen = 30 * time.Minute
 
-func runOpenMetrics() string {
-	var b strings.Builder
-	b.WriteString("# HELP requests Requests served, by version and code.\n# TYPE requests counter\n")
-	rng := rand.New(rand.NewPCG(1, 2))
-	type series struct {
-		version   string
-		errorRate float64
-		ok, fail  float64
-	}
-	all := []*series{{version: "baseline", errorRate: 0.05}, {version: "canary-healthy", errorRate: 0.05}, {version: "canary-faulty", errorRate: 0.30}}
-	bySeries := map[string][]string{}
-	var order []string
-	add := func(k, l string) {
-		if _, ok := bySeries[k]; !ok {
-			order = append(order, k)
-		}
-		bySeries[k] = append(bySeries[k], l)
-	}
-	for t := runWindowStart.Add(-5 * time.Minute); !t.After(runWindowStart.Add(runWindowLen + 5*time.Minute)); t = t.Add(10 * time.Second) {
-		for _, s := range all {
-			for range 100 {
-				if rng.Float64() < s.errorRate {
-					s.fail++
-				} else {
-					s.ok++
-				}
-			}
-			ts := float64(t.Unix())
-			k200 := fmt.Sprintf(`requests_total{version="%s",code="200"}`, s.version)
-			k500 := fmt.Sprintf(`requests_total{version="%s",code="500"}`, s.version)
-			add(k200, fmt.Sprintf("%s %g %.0f", k200, s.ok, ts))
-			add(k500, fmt.Sprintf("%s %g %.0f", k500, s.fail, ts))
-		}
-	}
-	for _, k := range order {
-		for _, l := range bySeries[k] {
-			b.WriteString(l + "\n")
-		}
-	}
-	b.WriteString("# EOF\n")
-	return b.String()
-}
+func runOpenMetrics() string { return testinfra.CanaryHistory(runWindowStart, runWindowLen) }
 
 // runCanaryConfig has two metrics, so that the report must draw two charts.
 const runCanaryConfig = `{

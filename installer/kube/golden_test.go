@@ -17,47 +17,14 @@ import (
 	"github.com/ctlproject/ctl/charts"
 	"github.com/ctlproject/ctl/halconfig"
 	"github.com/ctlproject/ctl/installer"
+	"github.com/ctlproject/ctl/installer/internal/fixture"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run `make golden`)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs (run `make golden` if intended)\n--- want\n%s\n--- got\n%s", p, want, got)
-	}
-}
+func golden(t *testing.T, name, got string) { t.Helper(); fixture.Golden(t, *update, name, got) }
 
-// seed returns the Kayenta blog's setup, with a prometheus password file.
-func seed(t testing.TB, home string) *halconfig.DeploymentConfiguration {
-	t.Helper()
-	d := halconfig.NewDeployment("default")
-	c := &d.Canary
-	c.Enabled = true
-	pf := filepath.Join(home, "prom-credentials")
-	os.WriteFile(pf, []byte("admin:s3cret"), 0o600)
-	c.Integration("prometheus").Enabled = true
-	c.Integration("prometheus").Accounts = []*halconfig.Account{{Name: "my-prometheus", Values: map[string]string{
-		"endpoint.baseUrl": "http://prometheus:9090", "usernamePasswordFile": pf}}}
-	aws := c.Integration("aws")
-	aws.Enabled, aws.S3Enabled = true, true
-	aws.Accounts = []*halconfig.Account{{Name: "my-s3", Values: map[string]string{"bucket": "spin-bucket", "rootFolder": "kayenta",
-		"endpoint": "http://s3.example:9000", "accessKeyId": "ACCESS_ID", "secretAccessKey": "ACCESS_KEY"}}}
-	c.DefaultMetricsStore, c.DefaultMetricsAccount, c.DefaultStorageAccount = "prometheus", "my-prometheus", "my-s3"
-	c.Normalize()
-	return d
-}
+func seed(t testing.TB, home string) *halconfig.DeploymentConfiguration { return fixture.Seed(t, home) }
 
 // TestGoldenManifests renders the embedded chart from the seed config and
 // service settings as `ctl deploy apply` would.

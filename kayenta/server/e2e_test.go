@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -30,49 +29,7 @@ var windowStart = time.Now().Add(-3 * time.Hour).Truncate(time.Hour)
 
 const windowLen = 30 * time.Minute
 
-func openMetrics() string {
-	var b strings.Builder
-	b.WriteString("# HELP requests Requests served, by version and code.\n# TYPE requests counter\n")
-	rng := rand.New(rand.NewPCG(1, 2))
-	type series struct {
-		version   string
-		errorRate float64
-		ok, fail  float64
-	}
-	all := []*series{{version: "baseline", errorRate: 0.05}, {version: "canary-healthy", errorRate: 0.05}, {version: "canary-faulty", errorRate: 0.30}}
-	var lines []string
-	for t := windowStart.Add(-5 * time.Minute); !t.After(windowStart.Add(windowLen + 5*time.Minute)); t = t.Add(10 * time.Second) {
-		for _, s := range all {
-			for range 100 { // 10 requests a second
-				if rng.Float64() < s.errorRate {
-					s.fail++
-				} else {
-					s.ok++
-				}
-			}
-			ts := float64(t.Unix())
-			lines = append(lines, fmt.Sprintf(`requests_total{version="%s",code="200"} %g %.0f`, s.version, s.ok, ts))
-			lines = append(lines, fmt.Sprintf(`requests_total{version="%s",code="500"} %g %.0f`, s.version, s.fail, ts))
-		}
-	}
-	// OpenMetrics wants each series' samples together.
-	bySeries := map[string][]string{}
-	var order []string
-	for _, l := range lines {
-		k := l[:strings.Index(l, "}")+1]
-		if _, ok := bySeries[k]; !ok {
-			order = append(order, k)
-		}
-		bySeries[k] = append(bySeries[k], l)
-	}
-	for _, k := range order {
-		for _, l := range bySeries[k] {
-			b.WriteString(l + "\n")
-		}
-	}
-	b.WriteString("# EOF\n")
-	return b.String()
-}
+func openMetrics() string { return testinfra.CanaryHistory(windowStart, windowLen) }
 
 const canaryConfigJSON = `{
   "name": "error-ratio",
