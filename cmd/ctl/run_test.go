@@ -22,9 +22,7 @@ import (
 // the past, for a baseline, a healthy canary (same error rate) and a faulty
 // canary (30% errors).
 
-var runWindowStart = time.Now().Add(-3 * time.Hour).Truncate(time.Hour)
-
-const runWindowLen = 30 * time.Minute
+var runWindowStart, runWindowLen = testinfra.CanaryWindowStart, testinfra.CanaryWindowLen
 
 func runOpenMetrics() string { return testinfra.CanaryHistory(runWindowStart, runWindowLen) }
 

@@ -7,6 +7,13 @@ import (
 	"time"
 )
 
+// CanaryWindowStart and CanaryWindowLen are the window tests judge over
+// CanaryHistory: 30 minutes, starting 3 hours ago on the hour.
+var CanaryWindowStart = time.Now().Add(-3 * time.Hour).Truncate(time.Hour)
+
+// CanaryWindowLen is the length of the judged window.
+const CanaryWindowLen = 30 * time.Minute
+
 // CanaryHistory returns OpenMetrics text (for WithOpenMetrics) holding
 // request counters requests_total{version,code} every 10 s from 5 minutes
 // before start to 5 minutes after start+length, at 10 requests a second,

@@ -237,18 +237,24 @@ func (a *API) deleteConfig(r *http.Request) (any, error) {
 
 // ---- canary executions ----
 
+// storedConfigRequest loads the canary config named by the configId path
+// value and decodes the request body into req, for the routes that start
+// work from a stored config.
+func (a *API) storedConfigRequest(r *http.Request, req any) (store *canary.StoreAccount, id string, cfg json.RawMessage, err error) {
+	if store, err = a.configStore(r); err != nil {
+		return nil, "", nil, err
+	}
+	id = r.PathValue("configId")
+	if cfg, err = a.loadConfig(r.Context(), store, id); err != nil {
+		return nil, "", nil, err
+	}
+	return store, id, cfg, decode(r, req)
+}
+
 func (a *API) startCanary(r *http.Request) (any, error) {
-	store, err := a.configStore(r)
-	if err != nil {
-		return nil, err
-	}
-	id := r.PathValue("configId")
-	cfg, err := a.loadConfig(r.Context(), store, id)
-	if err != nil {
-		return nil, err
-	}
 	var req canary.ExecutionRequest
-	if err := decode(r, &req); err != nil {
+	store, id, cfg, err := a.storedConfigRequest(r, &req)
+	if err != nil {
 		return nil, err
 	}
 	q := r.URL.Query()
@@ -638,17 +644,9 @@ func (a *API) getPair(r *http.Request) (any, error) {
 // ---- standalone canary analysis ----
 
 func (a *API) startAnalysis(r *http.Request) (any, error) {
-	store, err := a.configStore(r)
-	if err != nil {
-		return nil, err
-	}
-	id := r.PathValue("configId")
-	cfg, err := a.loadConfig(r.Context(), store, id)
-	if err != nil {
-		return nil, err
-	}
 	var req canary.AnalysisRequest
-	if err := decode(r, &req); err != nil {
+	store, id, cfg, err := a.storedConfigRequest(r, &req)
+	if err != nil {
 		return nil, err
 	}
 	return a.analysis(r, id, cfg, req, store.Name)

@@ -25,9 +25,7 @@ import (
 // backfilled 3 hours in the past, for a baseline, a healthy canary (same
 // error rate) and a faulty canary (30% errors), and a real S3 (versitygw).
 
-var windowStart = time.Now().Add(-3 * time.Hour).Truncate(time.Hour)
-
-const windowLen = 30 * time.Minute
+var windowStart, windowLen = testinfra.CanaryWindowStart, testinfra.CanaryWindowLen
 
 func openMetrics() string { return testinfra.CanaryHistory(windowStart, windowLen) }
 

@@ -354,6 +354,14 @@ func (s *Store) series(r *http.Request) result {
 }
 
 func (s *Store) labelNames(r *http.Request) result {
+	return s.labelQuery(r, func(q storage.Querier, ms []*labels.Matcher) ([]string, annotations.Annotations, error) {
+		return q.LabelNames(r.Context(), &storage.LabelHints{}, ms...)
+	})
+}
+
+// labelQuery runs fn for each match[] set over the request's time range
+// and merges the strings, as /api/v1/labels and /label/{name}/values do.
+func (s *Store) labelQuery(r *http.Request, fn func(q storage.Querier, ms []*labels.Matcher) ([]string, annotations.Annotations, error)) result {
 	mint, maxt, aerr := timeRange(r)
 	if aerr != nil {
 		return result{err: aerr}
@@ -367,9 +375,7 @@ func (s *Store) labelNames(r *http.Request) result {
 		return result{err: execError(err)}
 	}
 	defer q.Close()
-	return collectStrings(sets, func(ms []*labels.Matcher) ([]string, annotations.Annotations, error) {
-		return q.LabelNames(r.Context(), &storage.LabelHints{}, ms...)
-	})
+	return collectStrings(sets, func(ms []*labels.Matcher) ([]string, annotations.Annotations, error) { return fn(q, ms) })
 }
 
 func (s *Store) labelValues(r *http.Request) result {
@@ -380,20 +386,7 @@ func (s *Store) labelValues(r *http.Request) result {
 	if !model.UTF8Validation.IsValidLabelName(name) {
 		return result{err: badData(fmt.Errorf("invalid label name: %q", name))}
 	}
-	mint, maxt, aerr := timeRange(r)
-	if aerr != nil {
-		return result{err: aerr}
-	}
-	sets, aerr := s.matcherSets(r)
-	if aerr != nil {
-		return result{err: aerr}
-	}
-	q, err := s.db.Querier(mint, maxt)
-	if err != nil {
-		return result{err: execError(err)}
-	}
-	defer q.Close()
-	return collectStrings(sets, func(ms []*labels.Matcher) ([]string, annotations.Annotations, error) {
+	return s.labelQuery(r, func(q storage.Querier, ms []*labels.Matcher) ([]string, annotations.Annotations, error) {
 		return q.LabelValues(r.Context(), name, &storage.LabelHints{}, ms...)
 	})
 }
