@@ -27,28 +27,50 @@ import (
 func newCmdRun(f *cmdutil.Factory) *cobra.Command {
 	var (
 		configPath, control, experiment, startS, endS string
-		lookback, step, timeout                       time.Duration
+		lookback, step, timeout, lifetime, interval   time.Duration
 		metricsAccount, service, deployment, reportP  string
 		pass, marginal                                float64
 		format                                        cmdutil.Format
 	)
 	cmd := &cobra.Command{
-		Use:   "run --canary-config FILE --control SCOPE --experiment SCOPE [--start T --end T | --lookback D]",
-		Short: "Run an ad-hoc or retrospective canary analysis of any canary config through the service",
-		Long: `Run one canary analysis of a Kayenta canary config JSON file against a metrics
+		Use:   "run --canary-config FILE --control SCOPE --experiment SCOPE [--start T --end T | --lookback D] [--interval D] | [--start T] --lifetime D [--interval D]",
+		Short: "Run an ad-hoc, retrospective or real-time canary analysis of any canary config through the service",
+		Long: `Run a canary analysis of a Kayenta canary config JSON file against a metrics
 account of the analysis service, and print the verdict: try a config before a
-real rollout, or judge a past window.
+real rollout, judge a past window, or judge a rollout as it happens.
 
-ctl sends the config with the request (POST /canary, ad hoc: nothing is stored
-as a canary config), with --control and --experiment as the scopes of every
-scopeName the config's metrics use ("default" when they name none), over the
-window --start..--end (RFC 3339 times, e.g. 2026-01-02T15:04:05Z) or the last
---lookback, at --step. It polls the execution (progress on stderr) until it is
-complete, then prints a summary: per metric the classification, the control
-and experiment means, their ratio and the 98% interval, a sparkline of each
-series (from GET /metricSetPairList/{id}), and the score. -o json prints the
-execution as the service returns it (GET /canary/{id}). --report-html also
-writes the verdict as one self-contained HTML page with a chart per metric.
+ctl sends the config with the request (ad hoc: nothing is stored as a canary
+config), with --control and --experiment as the scopes of every scopeName the
+config's metrics use ("default" when they name none), at --step.
+
+One judgement (POST /canary): over the window --start..--end (RFC 3339 times,
+e.g. 2026-01-02T15:04:05Z) or the last --lookback. ctl polls the execution
+(progress on stderr) until it is complete, then prints a summary: per metric
+the classification, the control and experiment means, their ratio and the 98%
+interval, a sparkline of each series (from GET /metricSetPairList/{id}), and
+the score. -o json prints the execution as the service returns it (GET
+/canary/{id}).
+
+In intervals (POST /standalone_canary_analysis, Kayenta's standalone canary
+analysis): with --interval, the window is judged N = window/interval times
+over growing windows (start..start+interval, start..start+2·interval, …), all
+at once since the window is past. A past window counts in whole minutes, as in
+Kayenta. With --lifetime, the analysis runs in real time from --start (default:
+now): judgement i runs once start+i·interval has passed, every --interval
+(default: one judgement at the end of the lifetime), and it ends early when a
+score is at or below --marginal (Kayenta's fail-fast). --lifetime cannot go
+with --end or --lookback. Both take whole seconds, so sub-minute analyses work:
+ctl sends them as the service's ISO-8601 fields lifetimeDuration and
+analysisIntervalDuration (ctl's extension of Kayenta's whole-minute
+lifetimeDurationMins and analysisIntervalMins). Progress goes to stderr: a
+line per judgement as it completes ("interval 2/3: score 100 (pass), window
+12:00:00–12:02:00") and a countdown of each wait. Ctrl-C cancels the analysis
+on the service. The output is the summary of the last judgement, a line per
+interval and the analysis's verdict (canaryScoreMessage); -o json prints the
+analysis as the service returns it (GET /standalone_canary_analysis/{id}).
+
+--report-html also writes the verdict (of the last judgement, with the interval
+scores) as one self-contained HTML page with a chart per metric.
 
 The service is the current local deployment's (the URL "ctl deploy apply"
 recorded), or --service for any other (a distributed deployment through a
@@ -58,15 +80,29 @@ metrics accounts (default: the service's default account).
 --pass and --marginal are the score thresholds; when neither is given, the
 config's classifier.scoreThresholds are used if it has them, else 95 and 75.
 
-Exit status: 0 when the canary passes, 1 when it is marginal or fails (or the
-analysis could not run), 2 on a usage error (bad flags or an unreadable config).`,
+Exit status: 0 when the canary passes (in intervals: when the analysis passed
+its thresholds, didPassThresholds), 1 when it is marginal or fails (or the
+analysis could not run, or was interrupted), 2 on a usage error (bad flags or
+an unreadable config).`,
 		Example: `  # The last hour, against the current local deployment
   ctl canary run --canary-config cfg.json --control baseline --experiment canary --lookback 1h
 
   # A past window, through another service, with an HTML report
   ctl canary run --canary-config cfg.json --control v1 --experiment v2 \
       --start 2026-01-02T14:00:00Z --end 2026-01-02T15:00:00Z --step 60s \
-      --service http://localhost:8090 --report-html report.html`,
+      --service http://localhost:8090 --report-html report.html
+
+  # The same window judged every 15 minutes (4 judgements over growing windows)
+  ctl canary run --canary-config cfg.json --control v1 --experiment v2 \
+      --start 2026-01-02T14:00:00Z --end 2026-01-02T15:00:00Z --interval 15m
+
+  # From now on, for 30 minutes, judged every 5 minutes; stops early on a failing score
+  ctl canary run --canary-config cfg.json --control baseline --experiment canary \
+      --lifetime 30m --interval 5m
+
+  # A quick real-time check: 2 judgements 30 seconds apart, at a 5-second step
+  ctl canary run --canary-config cfg.json --control baseline --experiment canary \
+      --lifetime 1m --interval 30s --step 5s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format == cmdutil.FormatYAML {
@@ -75,18 +111,38 @@ analysis could not run), 2 on a usage error (bad flags or an unreadable config).
 			if control == "" || experiment == "" {
 				return cmdutil.FlagErrorf("--control and --experiment are required")
 			}
-			start, end, err := runWindow(startS, endS, lookback, cmd.Flags().Changed("lookback"), time.Now())
+			fls := cmd.Flags()
+			now := time.Now()
+			spec, err := newStandaloneSpec(standaloneFlags{startS: startS, endS: endS, lookback: lookback, lookbackSet: fls.Changed("lookback"),
+				lifetime: lifetime, lifetimeSet: fls.Changed("lifetime"), interval: interval, intervalSet: fls.Changed("interval"), step: step}, now)
 			if err != nil {
 				return &cmdutil.FlagError{Err: err}
+			}
+			var start, end time.Time
+			if spec == nil {
+				if start, end, err = runWindow(startS, endS, lookback, fls.Changed("lookback"), now); err != nil {
+					return &cmdutil.FlagError{Err: err}
+				}
 			}
 			if step < time.Second || step%time.Second != 0 {
 				return cmdutil.FlagErrorf("--step %s: want a whole number of seconds, at least 1s", step)
 			}
-			if step > end.Sub(start) {
+			if spec == nil && step > end.Sub(start) {
 				return cmdutil.FlagErrorf("--step %s is longer than the window (%s)", step, end.Sub(start))
 			}
 			if timeout <= 0 {
 				return cmdutil.FlagErrorf("--timeout must be positive")
+			}
+			if spec != nil && spec.realTime {
+				left := spec.lifetime // from now, or from --start
+				if !spec.start.IsZero() {
+					left = max(spec.start.Add(spec.lifetime).Sub(now), 0)
+				}
+				if !fls.Changed("timeout") {
+					timeout = left + 10*time.Minute
+				} else if timeout < left {
+					return cmdutil.FlagErrorf("--timeout %s is shorter than what is left of the analysis (%s): give a longer --timeout, or leave it out", timeout, left)
+				}
 			}
 			raw, err := os.ReadFile(configPath)
 			if err != nil {
@@ -120,10 +176,14 @@ analysis could not run), 2 on a usage error (bad flags or an unreadable config).
 			c := &svcClient{base: strings.TrimRight(service, "/"), client: &http.Client{Timeout: 30 * time.Second}}
 
 			scopes := map[string]any{}
+			var scopeNames []string
 			for _, m := range cfg.Metrics {
 				name := m.ScopeName
 				if name == "" {
 					name = "default"
+				}
+				if _, seen := scopes[name]; !seen {
+					scopeNames = append(scopeNames, name)
 				}
 				sc := func(s string) map[string]any {
 					return map[string]any{"scope": s, "location": "", "start": start.UTC().Format(time.RFC3339),
@@ -149,6 +209,12 @@ analysis could not run), 2 on a usage error (bad flags or an unreadable config).
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			if spec != nil {
+				body["executionRequest"] = spec.executionRequest(scopeNames, control, experiment, step, pass, marginal)
+				r := &standaloneRun{f: f, c: c, spec: spec, body: body, query: q, control: control, experiment: experiment,
+					step: step, timeout: timeout, format: format, configPath: configPath, reportPath: reportP}
+				return r.run(ctx)
+			}
 			errOut := f.IO.ErrOut
 			var started struct {
 				ID string `json:"canaryExecutionId"`
@@ -216,7 +282,9 @@ analysis could not run), 2 on a usage error (bad flags or an unreadable config).
 	fl.Float64Var(&pass, "pass", 95, "Score at or above which the canary passes")
 	fl.Float64Var(&marginal, "marginal", 75, "Score at or below which the canary fails")
 	fl.StringVar(&reportP, "report-html", "", "Also write the verdict as a self-contained HTML page to this file")
-	fl.DurationVar(&timeout, "timeout", 10*time.Minute, "How long to wait for the execution to complete")
+	fl.DurationVar(&interval, "interval", 0, "Judge in intervals of this length over growing windows, as a standalone analysis (whole seconds, e.g. 30s or 5m)")
+	fl.DurationVar(&lifetime, "lifetime", 0, "Judge in real time, from --start (default: now) for this long, every --interval; ends early at a score at or below --marginal")
+	fl.DurationVar(&timeout, "timeout", 10*time.Minute, "How long to wait for the analysis to complete (with --lifetime: default what is left of it plus 10m)")
 	_ = cmd.MarkFlagRequired("canary-config")
 	_ = cmd.MarkFlagRequired("control")
 	_ = cmd.MarkFlagRequired("experiment")

@@ -47,6 +47,10 @@ func (s *IOStreams) IsStdinTTY() bool { return s.inTTY }
 // IsStdoutTTY reports whether standard output is a terminal.
 func (s *IOStreams) IsStdoutTTY() bool { return s.outTTY }
 
+// IsStderrTTY reports whether standard error is a terminal (a progress line
+// may then be redrawn in place).
+func (s *IOStreams) IsStderrTTY() bool { return s.errTTY }
+
 // SetStdoutTTY is for tests.
 func (s *IOStreams) SetStdoutTTY(v bool) { s.outTTY = v }
 

@@ -53,6 +53,13 @@ const runCanaryConfig = `{
 // its only metrics account and a local store, and returns its URL.
 func startService(t *testing.T, promURL string) string {
 	t.Helper()
+	return startServiceWith(t, promURL, "")
+}
+
+// startServiceWith is startService with more keys under kayenta: in
+// kayenta.yml (indented two spaces, e.g. "  standaloneCanaryAnalysis.enabled: true\n").
+func startServiceWith(t *testing.T, promURL, kayentaKeys string) string {
+	t.Helper()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "kayenta.yml")
 	if err := os.WriteFile(cfg, []byte(`kayenta:
@@ -66,7 +73,7 @@ func startService(t *testing.T, promURL string) string {
     accounts:
       - name: local
         rootDirectory: `+filepath.Join(dir, "data")+`
-`), 0o600); err != nil {
+`+kayentaKeys), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	addr := freePort(t)
@@ -213,6 +220,16 @@ func TestCanaryRunUsage(t *testing.T) {
 		{[]string{"--lookback", "1h", "--step", "1500ms"}, "whole number of seconds"},
 		{[]string{"--lookback", "1h", "--pass", "50", "--marginal", "80"}, "must not be above"},
 		{[]string{"--lookback", "1h", "--service", "localhost:8090"}, "http(s)://host:port"},
+		// Standalone mode (--lifetime, --interval).
+		{[]string{"--lifetime", "5m", "--lookback", "1h"}, "--lifetime and --lookback are exclusive"},
+		{[]string{"--lifetime", "5m", "--start", "2026-01-02T14:00:00Z", "--end", "2026-01-02T15:00:00Z"}, "--lifetime and --end are exclusive"},
+		{[]string{"--lifetime", "5m", "--interval", "10m"}, "--interval 10m0s is longer than --lifetime 5m0s"},
+		{[]string{"--lifetime", "4s", "--interval", "2s"}, "--step 1m0s is longer than --interval 2s"},
+		{[]string{"--lifetime", "2.5s", "--step", "1s"}, "--lifetime 2.5s: want a whole number of seconds"},
+		{[]string{"--lifetime", "1h", "--timeout", "5m"}, "--timeout 5m0s is shorter than what is left of the analysis (1h0m0s)"},
+		{[]string{"--interval", "1m"}, "--interval needs a window"},
+		{[]string{"--interval", "15s", "--step", "5s", "--start", "2026-01-02T14:00:00Z", "--end", "2026-01-02T14:00:45Z"}, "a past window counts in whole minutes"},
+		{[]string{"--interval", "2h", "--lookback", "1h"}, "--interval 2h0m0s is longer than the window"},
 	} {
 		_, errOut, code := runCtl(t, home, append(append([]string{}, base...), tc.args...)...)
 		if code != 2 || !strings.Contains(errOut, tc.want) {

@@ -670,6 +670,12 @@ func (a *API) startAnalysisAdHoc(r *http.Request) (any, error) {
 }
 
 func (a *API) analysis(r *http.Request, configID string, cfg json.RawMessage, req canary.AnalysisRequest, configAccount string) (any, error) {
+	// ctl's *Duration fields are checked now, so that a malformed or
+	// conflicting one is a 400 and nothing is stored. What Kayenta checks
+	// only once the analysis runs (a missing lifetime) still fails it then.
+	if err := req.Validate(); err != nil {
+		return nil, badRequest("%v", err)
+	}
 	q := r.URL.Query()
 	id, err := a.o.Service.StartAnalysis(r.Context(), canary.StartAnalysisRequest{
 		User: q.Get("user"), Application: q.Get("application"), ParentPipelineExecutionID: q.Get("parentPipelineExecutionId"),

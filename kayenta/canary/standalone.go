@@ -14,7 +14,8 @@ import (
 	"github.com/ctlproject/ctl/kayenta/storage"
 )
 
-// AnalysisRequest is Kayenta's CanaryAnalysisExecutionRequest.
+// AnalysisRequest is Kayenta's CanaryAnalysisExecutionRequest, plus ctl's
+// additive *Duration fields.
 type AnalysisRequest struct {
 	Scopes               []AnalysisScope   `json:"scopes"`
 	Thresholds           *judge.Thresholds `json:"thresholds,omitempty"`
@@ -23,6 +24,16 @@ type AnalysisRequest struct {
 	LookbackMins         int64             `json:"lookbackMins"`
 	AnalysisIntervalMins *int64            `json:"analysisIntervalMins,omitempty"`
 	SiteLocal            json.RawMessage   `json:"siteLocal,omitempty"`
+
+	// ctl's extension: the same four times as ISO-8601 durations ("PT30S",
+	// "PT0H3M", "P1D"; whole seconds), so that an analysis can be shorter
+	// than a minute. Each, when set, replaces its *Mins field; given with a
+	// *Mins field of another value, the request is refused (400). See
+	// Validate.
+	LifetimeDuration         string `json:"lifetimeDuration,omitempty"`
+	AnalysisIntervalDuration string `json:"analysisIntervalDuration,omitempty"`
+	BeginAfterDuration       string `json:"beginAfterDuration,omitempty"`
+	LookbackDuration         string `json:"lookbackDuration,omitempty"`
 }
 
 // AnalysisScope is CanaryAnalysisExecutionRequestScope.
@@ -147,6 +158,9 @@ func (s *Service) StartAnalysis(ctx context.Context, r StartAnalysisRequest) (st
 	if _, err := judge.ParseCanaryConfig(r.Config, "canaryConfig"); err != nil {
 		return "", metrics.Argumentf("%v", err)
 	}
+	if err := r.Request.Validate(); err != nil {
+		return "", err
+	}
 	if r.User == "" {
 		r.User = "anonymous"
 	}
@@ -239,9 +253,15 @@ func (s *Service) workAnalysis(ctx context.Context, id string, store *StoreAccou
 }
 
 // plan is SetupAndExecuteCanariesStage: start, lifetime, interval, count.
+// ctl's *Duration fields, when set, replace the *Mins fields (whole seconds
+// instead of whole minutes); everything else is Kayenta's rule.
 func plan(r *AnalysisRequest, now time.Time) (*AnalysisPlan, error) {
 	if len(r.Scopes) == 0 {
 		return nil, errors.New("Canary stage configuration must contain at least one scope.")
+	}
+	times, err := r.times()
+	if err != nil {
+		return nil, err
 	}
 	sc := r.Scopes[0]
 	p := &AnalysisPlan{Start: now, NextIndex: 1}
@@ -258,28 +278,48 @@ func plan(r *AnalysisRequest, now time.Time) (*AnalysisPlan, error) {
 		if err != nil {
 			return nil, fmt.Errorf("scopes[0].endTimeIso: %v", err)
 		}
+		from := "startTimeIso " + sc.StartTimeIso
+		if sc.StartTimeIso == "" {
+			from = "the analysis start (now: no startTimeIso) " + metrics.FormatInstant(p.Start)
+		}
+		if !end.After(p.Start) {
+			return nil, fmt.Errorf("scopes[0].endTimeIso %s is not after %s: the analysis window is empty", sc.EndTimeIso, from)
+		}
+		// Kayenta counts a fixed window in whole minutes.
 		p.Lifetime = end.Sub(p.Start).Truncate(time.Minute)
-	case r.LifetimeDurationMins != nil:
-		p.Lifetime = time.Duration(*r.LifetimeDurationMins) * time.Minute
+		if p.Lifetime <= 0 {
+			return nil, fmt.Errorf("the analysis lifetime must be at least one minute: the window from %s to endTimeIso %s lasts %s, "+
+				"and a window with endTimeIso is counted in whole minutes (for a shorter analysis in real time, leave endTimeIso out and give lifetimeDuration, such as PT30S)",
+				from, sc.EndTimeIso, end.Sub(p.Start))
+		}
+	case times.lifetime != nil:
+		p.Lifetime = *times.lifetime
 		p.RealTime = true
+		if p.Lifetime <= 0 {
+			if times.lifetimeFromDuration {
+				return nil, errors.New("the analysis lifetime must be at least one second: lifetimeDuration " + r.LifetimeDuration)
+			}
+			return nil, fmt.Errorf("the analysis lifetime must be at least one minute: lifetimeDurationMins is %d (or give lifetimeDuration, such as PT30S)", *r.LifetimeDurationMins)
+		}
 	default:
 		return nil, errors.New("Canary stage configuration must include either `endTime` or `lifetimeDuration`.")
 	}
-	if p.Lifetime <= 0 {
-		return nil, errors.New("the analysis lifetime must be at least one minute")
-	}
 	p.Interval = p.Lifetime
-	if r.AnalysisIntervalMins != nil {
-		p.Interval = time.Duration(*r.AnalysisIntervalMins) * time.Minute
+	if times.interval != nil {
+		p.Interval = *times.interval
 	}
 	if p.Interval <= 0 || p.Interval > p.Lifetime {
 		p.Interval = p.Lifetime
 	}
 	p.Count = int(p.Lifetime / p.Interval)
-	p.Warmup = time.Duration(r.BeginAfterMins) * time.Minute
-	p.Lookback = time.Duration(r.LookbackMins) * time.Minute
+	p.Warmup = times.beginAfter
+	p.Lookback = times.lookback
 	return p, nil
 }
+
+// Window returns judgement i's [start, end] (1-based): growing, or sliding
+// with a lookback. In real time, judgement i runs once end has passed.
+func (p *AnalysisPlan) Window(i int) (time.Time, time.Time) { return p.window(i) }
 
 // window returns judgement i's [start, end] (growing, or sliding with a lookback).
 func (p *AnalysisPlan) window(i int) (time.Time, time.Time) {
@@ -299,6 +339,11 @@ func (s *Service) runAnalysis(ctx context.Context, store *StoreAccount, a *Analy
 	save := func() bool {
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
+		// A cancel (through this or another replica) is stored as the
+		// final state: keep it, and stop.
+		if cur, err := s.loadAnalysis(sctx, store, a.PipelineID); err == nil && cur.Complete {
+			return false
+		}
 		if err := s.saveAnalysis(sctx, store, a); err != nil {
 			s.o.Logger.Warn("cannot save analysis", "analysis", a.PipelineID, "err", err)
 			return false
@@ -327,7 +372,13 @@ func (s *Service) runAnalysis(ctx context.Context, store *StoreAccount, a *Analy
 		i := p.NextIndex
 		start, end := p.window(i)
 		if p.RealTime {
+			// The wait ends at an absolute instant (the end of window i), so a
+			// resumed analysis waits only what is left, and a wait of any
+			// length, sub-minute included, keeps its schedule.
 			setStage(a, fmt.Sprintf("Interval Wait #%d", i), StatusRunning, "")
+			if !save() { // GET shows the wait, as Orca's running wait stage
+				return
+			}
 			if err := s.o.Clock.Sleep(ctx, end.Sub(s.o.Clock.Now())); err != nil {
 				return // shutting down or lease lost: resumed later at this index
 			}
@@ -413,6 +464,15 @@ func (s *Service) judgeWindow(ctx context.Context, store *StoreAccount, a *Analy
 	s.run(lctx, store, ex)
 	if lctx.Err() != nil && ctx.Err() == nil {
 		return res, errors.New("lost the lease of canary execution " + ex.PipelineID)
+	}
+	if ctx.Err() != nil && s.ctx.Err() == nil && !ex.Complete {
+		// The analysis was canceled (or lost to another replica, which
+		// judges this window again): end its running judgement too, so
+		// that no replica resumes it.
+		s.finish(ex, StatusCanceled, &Exception{Message: "Canceled with standalone canary analysis " + a.PipelineID + "."})
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = s.save(sctx, store, ex)
+		scancel()
 	}
 	res.ExecutionStatus = strings.ToUpper(ex.Status)
 	res.Exception, res.Result, res.MetricSetPairListID = ex.Exception, ex.Result, ex.MetricSetPairListID

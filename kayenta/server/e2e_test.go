@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -111,14 +112,14 @@ func serveWith(t testing.TB, yml string, o server.Options) (string, func()) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
-	stop := func() {
+	stop := sync.OnceFunc(func() { // a test may stop it before its cleanup does
 		cancel()
 		select {
 		case <-done:
 		case <-time.After(20 * time.Second):
 			t.Error("server did not stop within 20s")
 		}
-	}
+	})
 	t.Cleanup(stop)
 	return "http://" + ln.Addr().String(), stop
 }
