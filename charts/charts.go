@@ -5,6 +5,11 @@
 // plain chart directory, so `helm install ./charts/kayenta` works as well;
 // ctl loads the embedded copy with LoadKayenta, or a developer's working copy
 // with Load(BuiltinOrDir(dir), KayentaName).
+//
+// The ctl-sampleapp chart (charts/sampleapp) deploys the smoke canaries'
+// sample app (`ctl canary sample-app`), one Deployment and Service per app,
+// for `ctl canary smoke` on a distributed deployment. It loads the same ways:
+// LoadSampleApp, or Load(BuiltinOrDir(dir), SampleAppName).
 package charts
 
 import (
@@ -24,16 +29,26 @@ import (
 // KayentaName is the kayenta chart's directory, relative to the charts root.
 const KayentaName = "kayenta"
 
+// SampleAppName is the ctl-sampleapp chart's directory, relative to the
+// charts root. (The chart itself is named ctl-sampleapp.)
+const SampleAppName = "sampleapp"
+
 // FS is the charts root: one directory per chart. The all: prefix keeps
 // files whose names start with '_' or '.', such as templates/_helpers.tpl
 // and .helmignore.
 //
-//go:embed all:kayenta
+//go:embed all:kayenta all:sampleapp
 var FS embed.FS
 
 // Kayenta returns the embedded kayenta chart, rooted at its Chart.yaml.
 func Kayenta() (fs.FS, error) {
 	return fs.Sub(FS, KayentaName)
+}
+
+// SampleApp returns the embedded ctl-sampleapp chart, rooted at its
+// Chart.yaml.
+func SampleApp() (fs.FS, error) {
+	return fs.Sub(FS, SampleAppName)
 }
 
 // BuiltinOrDir returns the embedded charts root when dir is empty, and the
@@ -51,6 +66,11 @@ func BuiltinOrDir(dir string) fs.FS {
 // LoadKayenta loads the embedded kayenta chart.
 func LoadKayenta() (*chart.Chart, error) {
 	return Load(FS, KayentaName)
+}
+
+// LoadSampleApp loads the embedded ctl-sampleapp chart.
+func LoadSampleApp() (*chart.Chart, error) {
+	return Load(FS, SampleAppName)
 }
 
 // Load loads the chart in directory name of fsys from memory, as

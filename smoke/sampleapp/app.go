@@ -16,7 +16,9 @@
 // Run starts an App on a loopback port for in-process use, Drive sends it
 // load at a steady rate, and Main/Serve/AddFlags/OptionsFromEnv let a command
 // (`ctl canary sample-app`, cmd/sampleapp) run it with flags and the seed's
-// SUCCESS_RATE environment variable.
+// SUCCESS_RATE environment variable. With Options.LoadRPS set, Run and Serve
+// also drive load to the app's own / over loopback (self-load), for places
+// with no load driver, such as a pod in a cluster.
 package sampleapp
 
 import (
@@ -78,7 +80,18 @@ type Options struct {
 	// when the scraper adds them as target labels: a label both exposed and
 	// set by the target becomes exported_<name> in Prometheus.
 	Labels map[string]string
+	// LoadRPS, when above 0, makes Run and Serve send that many requests per
+	// second to the app's own / over loopback (with Drive) for as long as
+	// they serve. Those requests go through the HTTP server and are counted
+	// in the metrics like any other. 0, the default, sends none; at most
+	// MaxLoadRPS.
+	LoadRPS int
 }
+
+// MaxLoadRPS is the highest Options.LoadRPS: well above what a smoke canary
+// needs, and within what Drive can keep in flight (MaxInFlight) at the
+// sample app's usual latencies.
+const MaxLoadRPS = 10000
 
 // DefaultOptions is a healthy app: every request succeeds, after 20 ms ± 5 ms.
 func DefaultOptions() Options {
@@ -94,6 +107,9 @@ func (o Options) Validate() error {
 		return fmt.Errorf("latency must not be negative, got %s", o.Latency)
 	case o.Jitter < 0:
 		return fmt.Errorf("latency jitter must not be negative, got %s", o.Jitter)
+	case o.LoadRPS < 0 || o.LoadRPS > MaxLoadRPS:
+		return fmt.Errorf("self-load rate (--load-rps, %s) must be a whole number of requests per second from 0 (off) to %d, got %d",
+			EnvLoadRPS, MaxLoadRPS, o.LoadRPS)
 	}
 	for k := range o.Labels {
 		if !model.LabelName(k).IsValidLegacy() || strings.HasPrefix(k, "__") {
@@ -106,7 +122,8 @@ func (o Options) Validate() error {
 	return nil
 }
 
-// String describes the behaviour, e.g. "success rate 70%, latency 20ms ± 5ms".
+// String describes the behaviour, e.g. "success rate 70%, latency 20ms ± 5ms"
+// (followed by ", self-load 100 rps" when LoadRPS is set).
 func (o Options) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "success rate %v%%, latency %s", o.SuccessRate, o.Latency)
@@ -126,6 +143,9 @@ func (o Options) String() string {
 			}
 			fmt.Fprintf(&b, "%s=%s", k, o.Labels[k])
 		}
+	}
+	if o.LoadRPS > 0 {
+		fmt.Fprintf(&b, ", self-load %d rps", o.LoadRPS)
 	}
 	return b.String()
 }

@@ -20,6 +20,7 @@ const (
 	EnvListen        = "LISTEN"         // host:port, e.g. :8080
 	EnvSeed          = "SEED"           // unsigned integer; 0 = random
 	EnvMetricLabels  = "METRIC_LABELS"  // k=v,k2=v2
+	EnvLoadRPS       = "LOAD_RPS"       // requests per second to itself; 0 = off
 )
 
 // DefaultListen is where Main listens by default: the seed app's port.
@@ -73,6 +74,13 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 			o.Labels[strings.TrimSpace(k)] = val
 		}
 	}
+	if v := strings.TrimSpace(getenv(EnvLoadRPS)); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: not a whole number of requests per second (0 to %d; 0 = off)", EnvLoadRPS, v, MaxLoadRPS))
+		}
+		o.LoadRPS = n
+	}
 	if err := errors.Join(errs...); err != nil {
 		return o, err
 	}
@@ -80,8 +88,8 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 }
 
 // AddFlags binds o's fields to flags on fs, with o's current values as
-// defaults: --success-rate, --latency, --latency-jitter, --listen, --seed and
-// --metric-labels.
+// defaults: --success-rate, --latency, --latency-jitter, --listen, --seed,
+// --metric-labels and --load-rps.
 func AddFlags(fs *pflag.FlagSet, o *Options) {
 	fs.Float64Var(&o.SuccessRate, "success-rate", o.SuccessRate, "percentage of requests answered 200 (the others get 500), as the seed's "+EnvSuccessRate)
 	fs.DurationVar(&o.Latency, "latency", o.Latency, "mean time to answer a request")
@@ -89,6 +97,7 @@ func AddFlags(fs *pflag.FlagSet, o *Options) {
 	fs.StringVar(&o.Listen, "listen", o.Listen, "address to listen on (host:port; port 0 picks a free port)")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed for reproducible outcomes and latencies (0: random)")
 	fs.StringToStringVar(&o.Labels, "metric-labels", o.Labels, "constant labels added to every metric, k=v,k2=v2 (when the scraper does not add them)")
+	fs.IntVar(&o.LoadRPS, "load-rps", o.LoadRPS, fmt.Sprintf("requests per second the app sends to its own / over loopback while it runs, counted like any other (0: off; at most %d)", MaxLoadRPS))
 }
 
 // Main runs the sample app as a command: the environment (OptionsFromEnv),
@@ -103,8 +112,8 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	fs := pflag.NewFlagSet("sample-app", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: sample-app [flags]\n\nServes / (200 or 500 by the success rate, after the latency) and /metrics.\nEnvironment: %s, %s, %s, %s, %s, %s (flags win).\n\nFlags:\n",
-			EnvSuccessRate, EnvLatency, EnvLatencyJitter, EnvListen, EnvSeed, EnvMetricLabels)
+		fmt.Fprintf(stderr, "Usage: sample-app [flags]\n\nServes / (200 or 500 by the success rate, after the latency), /metrics and /healthz.\nWith --load-rps it also sends itself that many requests per second.\nEnvironment: %s, %s, %s, %s, %s, %s, %s (flags win).\n\nFlags:\n",
+			EnvSuccessRate, EnvLatency, EnvLatencyJitter, EnvListen, EnvSeed, EnvMetricLabels, EnvLoadRPS)
 		fs.PrintDefaults()
 	}
 	AddFlags(fs, &o)

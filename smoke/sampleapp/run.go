@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -17,7 +18,8 @@ const shutdownGrace = 5 * time.Second
 // Run starts an App for o on o.Listen (default 127.0.0.1:0) and returns its
 // address (host:port). It serves until ctx ends or stop is called; stop
 // waits for the server to finish (at most a few seconds for requests in
-// flight) and may be called more than once.
+// flight) and may be called more than once. With o.LoadRPS set, the app
+// drives that load to itself until it stops.
 func Run(ctx context.Context, o Options) (addr string, stop func(), err error) {
 	app, err := New(o)
 	if err != nil {
@@ -37,11 +39,13 @@ func Run(ctx context.Context, o Options) (addr string, stop func(), err error) {
 		defer close(served)
 		_ = srv.Serve(ln)
 	}()
+	stopLoad := selfLoad(ln.Addr(), o.LoadRPS)
 	stopped := make(chan struct{})
 	var once sync.Once
 	stop = func() {
 		once.Do(func() {
 			close(stopped)
+			stopLoad()
 			shutdown(srv)
 			<-served
 		})
@@ -58,7 +62,8 @@ func Run(ctx context.Context, o Options) (addr string, stop func(), err error) {
 
 // Serve runs an App for o on o.Listen until ctx ends. Once it listens, it
 // writes one line "listening on http://HOST:PORT" to out (so a parent process
-// that asked for port 0 learns the port). It returns nil when ctx ends.
+// that asked for port 0 learns the port). With o.LoadRPS set, the app drives
+// that load to itself while it serves. It returns nil when ctx ends.
 func Serve(ctx context.Context, o Options, out io.Writer) error {
 	if o.Listen == "" {
 		return errors.New("sample app: no listen address")
@@ -74,17 +79,57 @@ func Serve(ctx context.Context, o Options, out io.Writer) error {
 	srv := newServer(app)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	stopLoad := selfLoad(ln.Addr(), o.LoadRPS)
 	if out != nil {
 		fmt.Fprintf(out, "listening on http://%s\n", ln.Addr())
 	}
 	select {
 	case err := <-errc:
+		stopLoad()
 		return fmt.Errorf("sample app: %w", err)
 	case <-ctx.Done():
+		stopLoad()
 		shutdown(srv)
 		<-errc
 		return nil
 	}
+}
+
+// selfLoad drives rps requests per second (Drive) to the / of the app
+// listening at addr, over loopback, until the returned stop is called; stop
+// cancels the requests in flight and waits for Drive to return. The
+// requests go through the app's HTTP server, so they are counted like any
+// other. rps ≤ 0 sends nothing.
+func selfLoad(addr net.Addr, rps int) (stop func()) {
+	if rps <= 0 {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Drive(ctx, "http://"+loopbackAddr(addr)+"/", rps)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// loopbackAddr returns the host:port at which this process reaches a
+// listener on addr: a wildcard address (0.0.0.0 or ::, as for ":8080")
+// becomes 127.0.0.1, which a wildcard listener also accepts; a specific
+// address is used as is.
+func loopbackAddr(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return addr.String()
+	}
+	ip := tcp.IP
+	if ip == nil || ip.IsUnspecified() {
+		ip = net.IPv4(127, 0, 0, 1)
+	}
+	return net.JoinHostPort(ip.String(), strconv.Itoa(tcp.Port))
 }
 
 // server is an http.Server that knows its connections that have not sent a
