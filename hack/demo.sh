@@ -41,11 +41,17 @@ step "$ctl" deploy apply
 step "$ctl" deploy status
 # The proof: a healthy canary must pass and a faulty one fail, through the
 # deployed service and the embedded Prometheus (the summary is on stdout).
-printf '\n$ %s\n' "ctl canary smoke" >&2
+# The HTML reports stay after the demo, beside the scratch config.
+report="$CTL_HOME/reports/smoke.html"
+mkdir -p "$(dirname "$report")"
+printf '\n$ %s\n' "ctl canary smoke --report-html $report" >&2
 start=$(date +%s%N)
 status=0
-"$ctl" canary smoke || status=$?
+"$ctl" canary smoke --report-html "$report" || status=$?
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 printf '\nctl canary smoke (healthy and faulty) took %d.%01ds; exit status %d (0: every verdict as expected).\n' \
   $((ms / 1000)) $((ms % 1000 / 100)) "$status" >&2
+for f in "$CTL_HOME"/reports/smoke-*.html; do
+  [ -e "$f" ] && printf 'Report: file://%s\n' "$f" >&2
+done
 exit $status

@@ -15,7 +15,7 @@ import (
 
 func TestCanaryConfigParses(t *testing.T) {
 	for _, sc := range Scenarios() {
-		cfg, err := judge.ParseCanaryConfig(CanaryConfig(sc.Name), "canaryConfig")
+		cfg, err := judge.ParseCanaryConfig(CanaryConfig("r1", sc.Name, 5*time.Second), "canaryConfig")
 		if err != nil {
 			t.Fatalf("%s: %v", sc.Name, err)
 		}
@@ -27,11 +27,11 @@ func TestCanaryConfigParses(t *testing.T) {
 		}
 		er, p99 := cfg.Metrics[0], cfg.Metrics[1]
 		if er.Name != "error-ratio" || !er.Settings.Critical || er.Settings.Direction != judge.Increase ||
-			!strings.Contains(string(er.Query), `PromQL:sum(rate(requests_total{scenario=\"`+sc.Name+`\",version=\"${scope}\",code=\"500\"}[5s]))`) {
+			!strings.Contains(string(er.Query), `PromQL:sum(rate(requests_total{smoke_run=\"r1\",scenario=\"`+sc.Name+`\",version=\"${scope}\",code=\"500\"}[5s]))`) {
 			t.Errorf("%s: error-ratio %+v %s", sc.Name, er.Settings, er.Query)
 		}
 		if p99.Name != "p99-latency" || p99.Settings.Critical || p99.Settings.Direction != judge.Increase ||
-			!strings.Contains(string(p99.Query), `PromQL:histogram_quantile(0.99, sum(rate(request_duration_seconds_bucket{scenario=\"`+sc.Name+`\",version=\"${scope}\"}[5s])) by (le))`) {
+			!strings.Contains(string(p99.Query), `PromQL:histogram_quantile(0.99, sum(rate(request_duration_seconds_bucket{smoke_run=\"r1\",scenario=\"`+sc.Name+`\",version=\"${scope}\"}[5s])) by (le))`) {
 			t.Errorf("%s: p99-latency %+v %s", sc.Name, p99.Settings, p99.Query)
 		}
 	}
@@ -76,8 +76,37 @@ func TestLocalTargetNotApplied(t *testing.T) {
 }
 
 func TestRunRejectsShortDuration(t *testing.T) {
-	_, err := Run(context.Background(), Options{ServiceURL: "http://127.0.0.1:1", Duration: 5 * time.Second}, Scenarios())
-	if err == nil || !strings.Contains(err.Error(), "too short") {
+	_, err := Run(context.Background(), Options{ServiceURL: "http://127.0.0.1:1", Env: &LocalEnv{StoreListen: "127.0.0.1:0"}, Duration: 5 * time.Second}, Scenarios())
+	if err == nil || !strings.Contains(err.Error(), "too short") || !strings.Contains(err.Error(), "at least 14s") {
 		t.Errorf("5s: %v", err)
+	}
+	// At a 15 s scrape interval, rate() spans a minute and the window
+	// needs 8 points more.
+	_, err = Run(context.Background(), Options{ServiceURL: "http://127.0.0.1:1", Env: &LocalEnv{StoreListen: "127.0.0.1:0"}, ScrapeInterval: 15 * time.Second, Duration: time.Minute}, Scenarios())
+	if err == nil || !strings.Contains(err.Error(), "at least 3m15s") {
+		t.Errorf("15s scrapes: %v", err)
+	}
+}
+
+func TestTiming(t *testing.T) {
+	for _, c := range []struct {
+		scrape, want, rate, min, def time.Duration
+	}{
+		{0, time.Second, 5 * time.Second, 14 * time.Second, 30 * time.Second},
+		{1500 * time.Millisecond, 2 * time.Second, 8 * time.Second, 26 * time.Second, 42 * time.Second},
+		{15 * time.Second, 15 * time.Second, time.Minute, 195 * time.Second, 315 * time.Second},
+	} {
+		tm := NewTiming(c.scrape)
+		if tm.Scrape != c.want || tm.RateWindow != c.rate || tm.MinDuration() != c.min || tm.DefaultDuration() != c.def {
+			t.Errorf("NewTiming(%s) = %+v, min %s, default %s; want %s %s %s %s", c.scrape, tm, tm.MinDuration(), tm.DefaultDuration(), c.want, c.rate, c.min, c.def)
+		}
+	}
+}
+
+func TestISODuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{24 * time.Second: "PT24S", 90 * time.Second: "PT90S", 1400 * time.Millisecond: "PT1S"} {
+		if got := isoDuration(d); got != want {
+			t.Errorf("isoDuration(%s) = %s, want %s", d, got, want)
+		}
 	}
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/ctlproject/ctl/cmd/cmdutil"
 	"github.com/ctlproject/ctl/halconfig"
+	"github.com/ctlproject/ctl/installer"
 	"github.com/ctlproject/ctl/kayenta/report"
 	"github.com/ctlproject/ctl/smoke"
 )
@@ -31,41 +32,67 @@ func addSmokeCommand(cmd *cobra.Command, f *cmdutil.Factory) {
 	cmd.AddCommand(newCmdSmoke(f))
 }
 
+// smokeFlags are `ctl canary smoke`'s flags.
+type smokeFlags struct {
+	scenario, deployment, reportPath   string
+	duration, scrape, seriesTimeout    time.Duration
+	readyTimeout                       time.Duration
+	rps                                int
+	metricsAccount, fileSD, serviceURL string
+	serviceMonitor                     bool
+	serviceMonitorLabels               map[string]string
+	format                             cmdutil.Format
+}
+
 func newCmdSmoke(f *cmdutil.Factory) *cobra.Command {
-	var (
-		scenario   string
-		duration   time.Duration
-		rps        int
-		deployment string
-		reportPath string
-		format     cmdutil.Format
-	)
+	var fl smokeFlags
 	cmd := &cobra.Command{
 		Use:   "smoke [--scenario healthy|faulty|all] [--duration D] [-o json] [--report-html FILE]",
 		Short: "Prove the deployed stack works: a healthy canary must pass, a faulty one fail",
 		Long: `Run smoke canaries against the current deployment's analysis service.
 
-For each scenario, ctl starts a baseline and a canary of the sample app in this
-process, has an embedded Prometheus (built on Prometheus's own tsdb and promql
-packages) scrape them every second on the loopback port the deployment reserved
-for it, drives load to both for --duration, and asks the deployed service for a
-canary execution (POST /canary) with a built-in canary config:
+For each scenario, ctl starts a baseline and a canary of the sample app, each
+exporting the labels smoke_run (this run's id), scenario and version, loads them
+with --rps requests per second, waits until the service's metrics account shows
+their series (asking the service, POST /fetch/prometheus/query), then runs a
+standalone canary analysis through the service (POST /standalone_canary_analysis,
+real time: posted when the analysed window starts and judged when it ends) with
+a built-in canary config:
 
-  error-ratio   sum(rate(requests_total{code="500"}[5s])) / sum(rate(requests_total[5s]))
+  error-ratio   sum(rate(requests_total{code="500"}[W])) / sum(rate(requests_total[W]))
                 direction increase, critical; allowed increase 3x the baseline
-  p99-latency   histogram_quantile(0.99, sum(rate(request_duration_seconds_bucket[5s])) by (le))
+  p99-latency   histogram_quantile(0.99, sum(rate(request_duration_seconds_bucket[W])) by (le))
                 direction increase; allowed increase 1.2x the baseline
 
-over the load window with a step of 1s, thresholds pass 95 and marginal 75,
-through the metrics account ctl-smoke-prometheus. Scenarios:
+where W is four scrape intervals (at least 5s), at a step of one scrape interval,
+thresholds pass 95 and marginal 75. The window starts W plus one scrape after
+the series appear and ends --duration after them. Scenarios:
 
   healthy   baseline and canary alike (99% success, 20ms)  expected: pass
   faulty    the canary answers 70% of requests             expected: fail
 
-The scenarios run at the same time. It uses a plain canary execution rather
-than a standalone canary analysis, because a standalone analysis's lifetime and
-interval are whole minutes. Everything it starts (apps, store, load) is stopped
-when it ends, also on failure or Ctrl-C.
+Where the apps run follows the deployment:
+
+  local        The apps run in this process on loopback ports. By default an
+               embedded Prometheus (Prometheus's own tsdb and promql packages)
+               scrapes them every second on the port the deployment reserved
+               for it, behind the metrics account ctl-smoke-prometheus: no
+               Prometheus needed. To use a configured Prometheus instead, name
+               its account with --metrics-account and have it read --file-sd
+               FILE (a file_sd_configs file ctl writes the apps' targets to).
+  distributed  The apps run as Deployments in the service's namespace (a Helm
+               release ctl-smoke-<run> of the embedded sample app chart, with
+               the service's image), loading themselves, with prometheus.io/scrape
+               annotations or, with --service-monitor, a ServiceMonitor. The
+               metrics account is --metrics-account, by default the deployment's
+               default metrics account. ctl reaches the service through the API
+               server's service proxy, or at --service-url. When the account
+               shows no series within --series-timeout, the error says what
+               ctl found and what to check.
+
+The scenarios run at the same time. Everything the run created (apps, load,
+embedded Prometheus, file_sd targets, the Helm release) is removed when it
+ends, also on failure or Ctrl-C.
 
 The summary goes to stdout, progress to stderr. After the table, each
 scenario's verdict is printed in full (per metric the classification, the
@@ -80,95 +107,260 @@ serves the same page at /report/<executionId>.
 
 Exit status 0 only when every scenario got its expected verdict, 1 otherwise.
 
-Needs a local deployment that was applied ("ctl deploy apply").`,
+Needs a deployment that was applied ("ctl deploy apply").`,
 		Example: `  ctl deploy apply
   ctl canary smoke
-  ctl canary smoke --scenario faulty --duration 15s -o json`,
+  ctl canary smoke --scenario faulty --duration 15s -o json
+
+  # Local, through a configured Prometheus that reads /tmp/ctl-smoke.json
+  # (file_sd_configs) and scrapes every second
+  ctl canary smoke --metrics-account my-prometheus --file-sd /tmp/ctl-smoke.json --scrape-interval 1s
+
+  # Distributed, with the Prometheus Operator of kube-prometheus-stack
+  ctl canary smoke --service-monitor --service-monitor-label release=kube-prometheus-stack --scrape-interval 5s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			scenarios, err := smoke.SelectScenarios(scenario)
-			if err != nil {
-				return cmdutil.FlagErrorf("--scenario: %v", err)
-			}
-			if duration < smoke.MinDuration {
-				return cmdutil.FlagErrorf("--duration %s is too short: at least %s", duration, smoke.MinDuration)
-			}
-			if format == cmdutil.FormatYAML {
-				return cmdutil.FlagErrorf("canary smoke prints json or table")
-			}
-			store, err := f.Store()
-			if err != nil {
-				return err
-			}
-			loaded, err := store.Load()
-			if err != nil {
-				return err
-			}
-			d, err := loaded.Config.Resolve(deployment)
-			if err != nil {
-				return err
-			}
-			if t := d.DeploymentEnvironment.Type; t != halconfig.EnvLocal && t != "" {
-				return fmt.Errorf("deployment %s is %s: `ctl canary smoke` runs on a local deployment only (switch with `ctl config deploy edit --type local`, then `ctl deploy apply`)", d.Name, t)
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			st, err := smoke.LocalTarget(ctx, store.Home, d.Name)
-			if err != nil {
-				return err
-			}
-			errOut := f.IO.ErrOut
-			fmt.Fprintf(errOut, "Smoke canaries on deployment %s (%s): %s for %s\n", d.Name, st.URL, names(scenarios), duration)
-			rep, err := smoke.Run(ctx, smoke.Options{
-				ServiceURL: st.URL, StoreListen: st.StoreListen(), Duration: duration, RPS: rps, Progress: errOut,
-			}, scenarios)
-			if err != nil {
-				if rep != nil && errors.Is(err, context.Canceled) {
-					fmt.Fprintln(errOut, "Interrupted: the sample apps, the load and the embedded Prometheus were stopped.")
-				}
-				return err
-			}
-			sumOut := f.IO.Out
-			if format == cmdutil.FormatJSON {
-				sumOut = errOut
-			}
-			if format == cmdutil.FormatJSON {
-				enc := json.NewEncoder(f.IO.Out)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(rep); err != nil {
-					return err
-				}
-			} else {
-				printSmoke(f, rep)
-			}
-			reportErr := smokeVerdicts(ctx, f, sumOut, st.URL, rep, reportPath, format != cmdutil.FormatJSON)
-			if reportErr != nil {
-				fmt.Fprintf(errOut, "Error: %v\n", reportErr)
-			}
-			fmt.Fprintf(errOut, "Smoke canaries took %.1fs.\n", rep.Seconds)
-			if !rep.OK() {
-				for _, r := range rep.Scenarios {
-					if !r.OK() {
-						fmt.Fprintf(errOut, "Error: scenario %s: verdict %s, expected %s%s\n", r.Scenario, r.Verdict, r.Expected, errSuffix(r.Error))
-					}
-				}
-				return cmdutil.ErrSilent
-			}
-			if reportErr != nil {
-				return cmdutil.ErrSilent
-			}
-			return nil
+			return runSmoke(cmd, f, &fl)
 		},
 	}
-	cmd.Flags().StringVar(&scenario, "scenario", "all", "Scenario to run: healthy, faulty or all")
-	cmd.Flags().DurationVar(&duration, "duration", smoke.DefaultDuration, "How long load is driven, at least 15s (the analysed window starts about 7s into it)")
-	cmd.Flags().IntVar(&rps, "rps", smoke.DefaultRPS, "Requests per second to each app")
-	cmd.Flags().StringVar(&deployment, "deployment", "", "Name of the deployment to use (default: currentDeployment)")
-	cmd.Flags().StringVar(&reportPath, "report-html", "", "Also write each scenario's verdict as a self-contained HTML page (FILE, or FILE-<scenario>.html when several scenarios run)")
+	fs := cmd.Flags()
+	fs.StringVar(&fl.scenario, "scenario", "all", "Scenario to run: healthy, faulty or all")
+	fs.DurationVar(&fl.duration, "duration", 0, "How long load is driven once the series are seen (default 30s; at least 14s, longer at slow scrape intervals)")
+	fs.IntVar(&fl.rps, "rps", smoke.DefaultRPS, "Requests per second to each app")
+	fs.StringVar(&fl.deployment, "deployment", "", "Name of the deployment to use (default: currentDeployment)")
+	fs.StringVar(&fl.reportPath, "report-html", "", "Also write each scenario's verdict as a self-contained HTML page (FILE, or FILE-<scenario>.html when several scenarios run)")
+	fs.StringVar(&fl.metricsAccount, "metrics-account", "", "Prometheus account of the service that sees the apps' series (default: local ctl-smoke-prometheus, distributed the default metrics account)")
+	fs.StringVar(&fl.fileSD, "file-sd", "", "Local, with --metrics-account: write the apps' targets to this file_sd_configs FILE for that Prometheus to scrape")
+	fs.DurationVar(&fl.scrape, "scrape-interval", 0, "Scrape interval of the apps, the analysis step (default 1s with the embedded Prometheus, 5s with --service-monitor, else 15s)")
+	fs.DurationVar(&fl.seriesTimeout, "series-timeout", smoke.DefaultSeriesTimeout, "How long to wait for the metrics account to show the apps' series")
+	fs.DurationVar(&fl.readyTimeout, "ready-timeout", 3*time.Minute, "Distributed: how long to wait for the apps' pods to be ready")
+	fs.StringVar(&fl.serviceURL, "service-url", "", "Reach the analysis service at this URL (default: the local deployment's, or the API server's service proxy)")
+	fs.BoolVar(&fl.serviceMonitor, "service-monitor", false, "Distributed: also create a ServiceMonitor for the apps (Prometheus Operator)")
+	fs.StringToStringVar(&fl.serviceMonitorLabels, "service-monitor-label", nil, "Distributed: label of the ServiceMonitor, KEY=VALUE, for the operator's serviceMonitorSelector (repeatable)")
 	_ = cmd.MarkFlagFilename("report-html", "html")
+	_ = cmd.MarkFlagFilename("file-sd", "json", "yml", "yaml")
 	_ = cmd.RegisterFlagCompletionFunc("scenario", cobra.FixedCompletions([]string{"healthy", "faulty", "all"}, cobra.ShellCompDirectiveNoFileComp))
-	cmdutil.AddOutputFlag(cmd, &format)
+	_ = cmd.RegisterFlagCompletionFunc("metrics-account", completePrometheusAccounts(f))
+	cmdutil.AddOutputFlag(cmd, &fl.format)
 	return cmd
+}
+
+// completePrometheusAccounts completes the config's prometheus accounts.
+func completePrometheusAccounts(f *cmdutil.Factory) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		store, err := f.Store()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		loaded, err := store.Load()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		d, err := loaded.Config.Resolve("")
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var out []cobra.Completion
+		if si := d.Canary.Integration("prometheus"); si != nil {
+			for _, a := range si.Accounts {
+				out = append(out, a.Name)
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// prometheusAccount returns the named prometheus account of the deployment,
+// or with name empty its default metrics account when that is a prometheus
+// one, else its only prometheus account.
+func prometheusAccount(d *halconfig.DeploymentConfiguration, name string) (*halconfig.Account, error) {
+	si := d.Canary.Integration("prometheus")
+	var names []string
+	if si != nil {
+		for _, a := range si.Accounts {
+			names = append(names, a.Name)
+		}
+	}
+	if name == "" {
+		name = d.Canary.DefaultMetricsAccount
+		if name == "" || si == nil || si.Account(name) == nil {
+			if len(names) != 1 {
+				if len(names) == 0 {
+					return nil, fmt.Errorf("deployment %s has no Prometheus account for the smoke canaries: add the Prometheus that scrapes the apps with `ctl config canary prometheus account add NAME --base-url URL`, then `ctl deploy apply`", d.Name)
+				}
+				return nil, cmdutil.FlagErrorf("--metrics-account: deployment %s has several Prometheus accounts (%s) and no default metrics account among them: name one", d.Name, strings.Join(names, ", "))
+			}
+			name = names[0]
+		}
+	}
+	if si == nil || si.Account(name) == nil {
+		if _, other := d.Canary.FindAccount(name); other != nil {
+			return nil, cmdutil.FlagErrorf("--metrics-account %s is not a Prometheus account: the smoke canaries query Prometheus (accounts: %s)", name, strings.Join(names, ", "))
+		}
+		return nil, cmdutil.FlagErrorf("--metrics-account %s: deployment %s has no such Prometheus account (accounts: %s)", name, d.Name, strings.Join(names, ", "))
+	}
+	return si.Account(name), nil
+}
+
+func runSmoke(cmd *cobra.Command, f *cmdutil.Factory, fl *smokeFlags) error {
+	scenarios, err := smoke.SelectScenarios(fl.scenario)
+	if err != nil {
+		return cmdutil.FlagErrorf("--scenario: %v", err)
+	}
+	if fl.format == cmdutil.FormatYAML {
+		return cmdutil.FlagErrorf("canary smoke prints json or table")
+	}
+	if fl.rps <= 0 {
+		return cmdutil.FlagErrorf("--rps must be a positive number of requests per second, got %d", fl.rps)
+	}
+	if fl.scrape < 0 || fl.seriesTimeout <= 0 || fl.readyTimeout <= 0 || fl.duration < 0 {
+		return cmdutil.FlagErrorf("--duration, --scrape-interval, --series-timeout and --ready-timeout must be positive")
+	}
+	store, err := f.Store()
+	if err != nil {
+		return err
+	}
+	loaded, err := store.Load()
+	if err != nil {
+		return err
+	}
+	d, err := loaded.Config.Resolve(fl.deployment)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errOut := f.IO.ErrOut
+	o := smoke.Options{RPS: fl.rps, Progress: errOut, SeriesTimeout: fl.seriesTimeout, ServiceURL: fl.serviceURL}
+	distributed := d.DeploymentEnvironment.Type == halconfig.EnvDistributed
+	if !distributed && (fl.serviceMonitor || len(fl.serviceMonitorLabels) > 0) {
+		return cmdutil.FlagErrorf("--service-monitor applies to a distributed deployment; %s is local", d.Name)
+	}
+	if distributed && fl.fileSD != "" {
+		return cmdutil.FlagErrorf("--file-sd applies to a local deployment; %s is distributed (its apps are scraped in the cluster)", d.Name)
+	}
+	if len(fl.serviceMonitorLabels) > 0 && !fl.serviceMonitor {
+		return cmdutil.FlagErrorf("--service-monitor-label needs --service-monitor")
+	}
+	scrape := fl.scrape
+	if distributed {
+		acct, err := prometheusAccount(d, fl.metricsAccount)
+		if err != nil {
+			return err
+		}
+		o.MetricsAccount = acct.Name
+		if scrape == 0 {
+			scrape = 15 * time.Second
+			if fl.serviceMonitor {
+				scrape = 5 * time.Second
+			}
+		}
+		installer.Version = f.Version
+		dep, err := installer.For(store.Home, d, errOut)
+		if errors.Is(err, installer.ErrNeedsKubeBinary) {
+			return cmdutil.ExecKube(f)
+		}
+		if err != nil {
+			return err
+		}
+		host, ok := dep.(installer.SmokeHost)
+		if !ok {
+			return fmt.Errorf("deployment %s: this ctl cannot run smoke canaries in a %s deployment", d.Name, d.DeploymentEnvironment.Type)
+		}
+		if o.ServiceURL == "" {
+			if o.ServiceURL, o.HTTPClient, err = host.ServiceEndpoint(ctx); err != nil {
+				return err
+			}
+		}
+		env, err := host.SmokeEnv(installer.SmokeOptions{ServiceMonitor: fl.serviceMonitor, ServiceMonitorLabels: fl.serviceMonitorLabels,
+			ScrapeInterval: scrape, ReadyTimeout: fl.readyTimeout, Progress: errOut})
+		if err != nil {
+			return err
+		}
+		o.Env, o.Where = env, "Deployments in namespace "+d.DeploymentEnvironment.Location
+	} else {
+		st, err := smoke.LocalTarget(ctx, store.Home, d.Name)
+		if err != nil {
+			return err
+		}
+		if o.ServiceURL == "" {
+			o.ServiceURL = st.URL
+		}
+		if fl.metricsAccount == "" || fl.metricsAccount == smoke.MetricsAccount {
+			if fl.fileSD != "" {
+				return cmdutil.FlagErrorf("--file-sd needs --metrics-account: the Prometheus account that reads the file")
+			}
+			if scrape == 0 {
+				scrape = smoke.DefaultScrapeInterval
+			}
+			o.MetricsAccount = smoke.MetricsAccount
+			o.Env = &smoke.LocalEnv{StoreListen: st.StoreListen(), ScrapeInterval: smoke.NewTiming(scrape).Scrape, Progress: errOut}
+			o.Where = "local processes, embedded Prometheus"
+		} else {
+			acct, err := prometheusAccount(d, fl.metricsAccount)
+			if err != nil {
+				return err
+			}
+			if fl.fileSD == "" {
+				return cmdutil.FlagErrorf("--metrics-account %s on a local deployment needs --file-sd FILE: the apps run on loopback ports that only a file_sd_configs file of that Prometheus can point it at", acct.Name)
+			}
+			if scrape == 0 {
+				scrape = 15 * time.Second
+			}
+			o.MetricsAccount = acct.Name
+			o.Env = &smoke.LocalEnv{FileSD: fl.fileSD, Account: acct.Name, BaseURL: acct.Get("endpoint.baseUrl"), Progress: errOut}
+			o.Where = "local processes, scraped by the Prometheus of " + acct.Name + " through " + fl.fileSD
+		}
+	}
+	o.ScrapeInterval = scrape
+	t := smoke.NewTiming(scrape)
+	o.Duration = fl.duration
+	if o.Duration == 0 {
+		o.Duration = t.DefaultDuration()
+	}
+	if o.Duration < t.MinDuration() {
+		return cmdutil.FlagErrorf("--duration %s is too short: at least %s at a scrape interval of %s", o.Duration, t.MinDuration(), t.Scrape)
+	}
+	fmt.Fprintf(errOut, "Smoke canaries on deployment %s (%s): %s for %s\n", d.Name, o.ServiceURL, names(scenarios), o.Duration)
+	rep, err := smoke.Run(ctx, o, scenarios)
+	if err != nil {
+		if rep != nil && errors.Is(err, context.Canceled) {
+			fmt.Fprintln(errOut, "Interrupted: everything the run started was stopped and removed.")
+		}
+		return err
+	}
+	sumOut := f.IO.Out
+	if fl.format == cmdutil.FormatJSON {
+		sumOut = errOut
+		enc := json.NewEncoder(f.IO.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		printSmoke(f, rep)
+	}
+	client := o.HTTPClient
+	if client == nil {
+		client = &http.Client{Timeout: 30 * time.Second}
+	}
+	reportErr := smokeVerdicts(ctx, f, sumOut, o.ServiceURL, client, rep, fl.reportPath, fl.format != cmdutil.FormatJSON)
+	if reportErr != nil {
+		fmt.Fprintf(errOut, "Error: %v\n", reportErr)
+	}
+	fmt.Fprintf(errOut, "Smoke canaries took %.1fs.\n", rep.Seconds)
+	if !rep.OK() {
+		for _, r := range rep.Scenarios {
+			if !r.OK() {
+				fmt.Fprintf(errOut, "Error: scenario %s: verdict %s, expected %s%s\n", r.Scenario, r.Verdict, r.Expected, errSuffix(r.Error))
+			}
+		}
+		return cmdutil.ErrSilent
+	}
+	if reportErr != nil {
+		return cmdutil.ErrSilent
+	}
+	return nil
 }
 
 func names(sc []smoke.Scenario) string {
@@ -227,8 +419,8 @@ func num(p *float64) string {
 // after the table (a blank line first when afterTable), and with reportPath
 // writes each one's HTML page (see smokeReportPath). It returns the first
 // error writing a page; a verdict that cannot be read back is only reported.
-func smokeVerdicts(ctx context.Context, f *cmdutil.Factory, w io.Writer, serviceURL string, rep *smoke.Report, reportPath string, afterTable bool) error {
-	c := &svcClient{base: strings.TrimRight(serviceURL, "/"), client: &http.Client{Timeout: 30 * time.Second}}
+func smokeVerdicts(ctx context.Context, f *cmdutil.Factory, w io.Writer, serviceURL string, client *http.Client, rep *smoke.Report, reportPath string, afterTable bool) error {
+	c := &svcClient{base: strings.TrimRight(serviceURL, "/"), client: client}
 	color := w == f.IO.Out && f.IO.IsStdoutTTY() && f.IO.ColorEnabled()
 	var firstErr error
 	for i, r := range rep.Scenarios {

@@ -7,11 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -77,7 +73,7 @@ func (o *Options) target(progress io.Writer) (*target, error) {
 	}
 	dep, err := installer.For(store.Home, d, progress)
 	if errors.Is(err, installer.ErrNeedsKubeBinary) {
-		return nil, execKube(o.f)
+		return nil, cmdutil.ExecKube(o.f)
 	}
 	if err != nil {
 		return nil, err
@@ -340,25 +336,6 @@ config is kept. Asks for confirmation on a terminal unless --yes.`,
 	}
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "Do not ask for confirmation")
 	return cmd
-}
-
-// execKube hands the command over to ctl-kube (ctl with Helm and
-// client-go linked in), found beside this binary or on PATH. On success it
-// does not return: ctl-kube's output and exit status are the command's.
-func execKube(f *cmdutil.Factory) error {
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	bin := filepath.Join(filepath.Dir(self), "ctl-kube")
-	if _, err := os.Stat(bin); err != nil {
-		p, lerr := exec.LookPath("ctl-kube")
-		if lerr != nil {
-			return fmt.Errorf("distributed deployments are run by the ctl-kube binary, which is neither beside %s nor on PATH: build it with `make build` (bin/ctl-kube) or `go build ./cmd/ctl-kube`", self)
-		}
-		bin = p
-	}
-	return syscall.Exec(bin, append([]string{bin}, f.Args...), os.Environ())
 }
 
 func dash(s string) string {
