@@ -86,7 +86,7 @@ Where the apps run follows the deployment:
                annotations or, with --service-monitor, a ServiceMonitor. The
                metrics account is --metrics-account, by default the deployment's
                default metrics account. ctl reaches the service through the API
-               server's service proxy, or at --service-url. When the account
+               server's service proxy, or at --service. When the account
                shows no series within --series-timeout, the error says what
                ctl found and what to check.
 
@@ -134,8 +134,8 @@ Needs a deployment that was applied ("ctl deploy apply").`,
 	fs.DurationVar(&fl.scrape, "scrape-interval", 0, "Scrape interval of the apps, the analysis step (default 1s with the embedded Prometheus, 5s with --service-monitor, else 15s)")
 	fs.DurationVar(&fl.seriesTimeout, "series-timeout", smoke.DefaultSeriesTimeout, "How long to wait for the metrics account to show the apps' series")
 	fs.DurationVar(&fl.readyTimeout, "ready-timeout", 3*time.Minute, "Distributed: how long to wait for the apps' pods to be ready")
-	fs.StringVar(&fl.serviceURL, "service-url", "", "Reach the analysis service at this URL (default: the local deployment's, or the API server's service proxy)")
-	fs.BoolVar(&fl.serviceMonitor, "service-monitor", false, "Distributed: also create a ServiceMonitor for the apps (Prometheus Operator)")
+	fs.StringVar(&fl.serviceURL, "service", "", "Reach the analysis service at this URL (default: the local deployment's, or the API server's service proxy)")
+	fs.BoolVar(&fl.serviceMonitor, "service-monitor", false, "Distributed: have the Prometheus Operator scrape the apps through a ServiceMonitor instead of prometheus.io/scrape annotations")
 	fs.StringToStringVar(&fl.serviceMonitorLabels, "service-monitor-label", nil, "Distributed: label of the ServiceMonitor, KEY=VALUE, for the operator's serviceMonitorSelector (repeatable)")
 	_ = cmd.MarkFlagFilename("report-html", "html")
 	_ = cmd.MarkFlagFilename("file-sd", "json", "yml", "yaml")

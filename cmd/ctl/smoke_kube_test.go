@@ -24,7 +24,7 @@ import (
 // fresh namespace whose metrics account my-prometheus is prom, applies it,
 // and applies the same config locally in a second home, whose service stands
 // in for the in-cluster one: kwok's pods run nothing, so the smoke
-// canaries reach the service with --service-url.
+// canaries reach the service with --service.
 func distributedSmokeSetup(t *testing.T, kube *testinfra.Kube, prom *testinfra.Prometheus) (home, ns, serviceURL string) {
 	t.Helper()
 	ns = kube.Namespace(t, "ctl-smoke")
@@ -234,7 +234,7 @@ scrape_configs:
 	seen, stopKubelet := fakeKubelet(t, kube, ns, sd)
 	defer stopKubelet()
 
-	cmd := exec.Command(binary, "canary", "smoke", "--service-url", serviceURL, "--scrape-interval", "1s", "--duration", "15s", "-o", "json")
+	cmd := exec.Command(binary, "canary", "smoke", "--service", serviceURL, "--scrape-interval", "1s", "--duration", "15s", "-o", "json")
 	cmd.Env = append(os.Environ(), "CTL_HOME="+home)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -281,7 +281,7 @@ const serviceMonitorCRD = `{"apiVersion":"apiextensions.k8s.io/v1","kind":"Custo
 
 // TestCanarySmokeDistributedNoSeries: when the configured Prometheus never
 // shows the apps' series, the error says so and why, and the release,
-// ServiceMonitor included, is removed; without --service-url, a service the
+// ServiceMonitor included, is removed; without --service, a service the
 // API server cannot proxy to is reported before anything is created.
 func TestCanarySmokeDistributedNoSeries(t *testing.T) {
 	kube := testinfra.SharedKube(t)
@@ -289,7 +289,7 @@ func TestCanarySmokeDistributedNoSeries(t *testing.T) {
 	home, ns, serviceURL := distributedSmokeSetup(t, kube, prom)
 
 	out, err := ctl(home, "", "canary", "smoke", "--scrape-interval", "1s")
-	if exitCode(err) != 1 || !strings.Contains(out, "through the API server's service proxy") || !strings.Contains(out, "--service-url") {
+	if exitCode(err) != 1 || !strings.Contains(out, "through the API server's service proxy") || !strings.Contains(out, "--service") {
 		t.Errorf("smoke through a service proxy to a kwok pod: exit %d: %s", exitCode(err), out)
 	}
 	if left := smokeObjects(t, kube, ns); len(left) > 0 {
@@ -311,7 +311,7 @@ func TestCanarySmokeDistributedNoSeries(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 
-	cmd := exec.Command(binary, "canary", "smoke", "--service-url", serviceURL, "--scrape-interval", "5s",
+	cmd := exec.Command(binary, "canary", "smoke", "--service", serviceURL, "--scrape-interval", "5s",
 		"--series-timeout", "8s", "--service-monitor", "--service-monitor-label", "release=kube-prometheus-stack")
 	cmd.Env = append(os.Environ(), "CTL_HOME="+home)
 	var outb bytes.Buffer
@@ -331,7 +331,7 @@ func TestCanarySmokeDistributedNoSeries(t *testing.T) {
 		t.Errorf("ServiceMonitors during the run: %+v", sms)
 	}
 	for _, want := range []string{"the metrics account my-prometheus shows no series of the sample apps",
-		"sample app pods run and are ready in namespace " + ns, "-ctl-sampleapp is picked up only when its labels match", "Removed Helm release ctl-smoke-"} {
+		"sample app pods run and are ready in namespace " + ns, "-ctl-sampleapp match the Prometheus Operator's serviceMonitorSelector", "Removed Helm release ctl-smoke-"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no series: output lacks %q", want)
 		}
@@ -342,5 +342,38 @@ func TestCanarySmokeDistributedNoSeries(t *testing.T) {
 	t.Logf("output:\n%s", out)
 	if left := smokeObjects(t, kube, ns); len(left) > 0 {
 		t.Errorf("left in namespace %s after the run: %v", ns, left)
+	}
+
+	// Ctrl-C while it waits for series removes the release too.
+	cmd = exec.Command(binary, "canary", "smoke", "--service", serviceURL, "--scrape-interval", "1s", "--series-timeout", "5m")
+	cmd.Env = append(os.Environ(), "CTL_HOME="+home)
+	pr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(pr)
+	var errOut strings.Builder
+	for sc.Scan() {
+		errOut.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), "4 of 4 ready") {
+			break
+		}
+	}
+	if left := smokeObjects(t, kube, ns); len(left) == 0 {
+		t.Errorf("no sample app objects while the run waits for series")
+	}
+	_ = cmd.Process.Signal(os.Interrupt)
+	for sc.Scan() {
+		errOut.WriteString(sc.Text() + "\n")
+	}
+	err = cmd.Wait()
+	if exitCode(err) != 1 || !strings.Contains(errOut.String(), "Interrupted") || !strings.Contains(errOut.String(), "Removed Helm release") {
+		t.Errorf("smoke after SIGINT: exit %d, stderr:\n%s", exitCode(err), errOut.String())
+	}
+	if left := smokeObjects(t, kube, ns); len(left) > 0 {
+		t.Errorf("left in namespace %s after SIGINT: %v", ns, left)
 	}
 }

@@ -70,7 +70,7 @@ func (k *Kube) ServiceEndpoint(ctx context.Context) (string, *http.Client, error
 		err = errors.New(resp.Status)
 	}
 	return "", nil, fmt.Errorf("cannot reach the analysis service through the API server's service proxy (%s/health: %v): check `ctl deploy status`, "+
-		"or reach it another way and pass --service-url (e.g. `kubectl -n %s port-forward svc/%s 8090` and --service-url http://127.0.0.1:8090)",
+		"or reach it another way and pass --service (e.g. `kubectl -n %s port-forward svc/%s 8090` and --service http://127.0.0.1:8090)",
 		base, k.explain(err), k.Namespace, ReleaseName)
 }
 
@@ -255,18 +255,17 @@ func (e *smokeEnv) Diagnose(ctx context.Context) string {
 	if len(notReady) > 0 {
 		return fmt.Sprintf("pods of the sample apps are not ready: %s; see `kubectl -n %s describe pod`", strings.Join(notReady, ", "), e.k.Namespace)
 	}
-	hint := fmt.Sprintf("the %d sample app pods run and are ready in namespace %s, so the Prometheus behind that account (check its baseUrl) does not scrape them. ",
-		len(pods.Items), e.k.Namespace)
-	if !e.o.ServiceMonitor {
-		hint += fmt.Sprintf("With pod discovery by annotation (a kubernetes-pods job keeping prometheus.io/scrape=\"true\"), check that the job covers namespace %s; ", e.k.Namespace)
-	}
+	var checks []string
 	if e.o.ServiceMonitor {
-		hint += "the ServiceMonitor " + e.release + "-ctl-sampleapp is picked up only when its labels match the Prometheus Operator's serviceMonitorSelector (pass them with --service-monitor-label KEY=VALUE); "
+		checks = append(checks, fmt.Sprintf("that the labels of the ServiceMonitor %s-ctl-sampleapp match the Prometheus Operator's serviceMonitorSelector (set them with --service-monitor-label KEY=VALUE)", e.release))
 	} else {
-		hint += "with the Prometheus Operator, rerun with --service-monitor (and --service-monitor-label KEY=VALUE for its serviceMonitorSelector); "
+		checks = append(checks, fmt.Sprintf("that a pod discovery job keeping prometheus.io/scrape=\"true\" (the usual kubernetes-pods job) covers namespace %s, or, with the Prometheus Operator, rerun with --service-monitor", e.k.Namespace))
 	}
-	hint += "the apps serve /metrics on port 8080 (named http). A scrape interval longer than --series-timeout also shows no series: raise --series-timeout"
-	return hint
+	checks = append(checks,
+		"that Prometheus may reach the pods' /metrics on port 8080 (named http), e.g. through NetworkPolicies",
+		"that its scrape interval is shorter than --series-timeout")
+	return fmt.Sprintf("the %d sample app pods run and are ready in namespace %s, so the Prometheus behind that account does not scrape them, or the account's baseUrl is another Prometheus. Check %s",
+		len(pods.Items), e.k.Namespace, strings.Join(checks, "; "))
 }
 
 func podReady(p *corev1.Pod) bool {
