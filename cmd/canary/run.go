@@ -419,15 +419,20 @@ func (c *svcClient) call(ctx context.Context, method, path string, in, out any) 
 
 // execution reads GET /canary/{id}: decoded and raw.
 func (c *svcClient) execution(ctx context.Context, id string) (*kcanary.Execution, []byte, error) {
+	return getDecoded[kcanary.Execution](ctx, c, "/canary/"+url.PathEscape(id))
+}
+
+// getDecoded GETs path and returns the answer decoded into a T, and raw.
+func getDecoded[T any](ctx context.Context, c *svcClient, path string) (*T, []byte, error) {
 	var raw []byte
-	if err := c.call(ctx, http.MethodGet, "/canary/"+url.PathEscape(id), nil, &raw); err != nil {
+	if err := c.call(ctx, http.MethodGet, path, nil, &raw); err != nil {
 		return nil, nil, err
 	}
-	var ex kcanary.Execution
-	if err := json.Unmarshal(raw, &ex); err != nil {
-		return nil, nil, fmt.Errorf("GET /canary/%s: %w", id, err)
+	var v T
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, nil, fmt.Errorf("GET %s: %w", path, err)
 	}
-	return &ex, raw, nil
+	return &v, raw, nil
 }
 
 // wait polls an execution until it is complete, printing status changes.

@@ -2,7 +2,6 @@ package canary
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -307,15 +306,7 @@ func (r *standaloneRun) writeReport(ctx context.Context, a *kcanary.Analysis, la
 
 // analysis reads GET /standalone_canary_analysis/{id}: decoded and raw.
 func (c *svcClient) analysis(ctx context.Context, id string) (*kcanary.Analysis, []byte, error) {
-	var raw []byte
-	if err := c.call(ctx, http.MethodGet, "/standalone_canary_analysis/"+url.PathEscape(id), nil, &raw); err != nil {
-		return nil, nil, err
-	}
-	var a kcanary.Analysis
-	if err := json.Unmarshal(raw, &a); err != nil {
-		return nil, nil, fmt.Errorf("GET /standalone_canary_analysis/%s: %w", id, err)
-	}
-	return &a, raw, nil
+	return getDecoded[kcanary.Analysis](ctx, c, "/standalone_canary_analysis/"+url.PathEscape(id))
 }
 
 // waitAnalysis polls a standalone analysis until it is complete, reporting

@@ -83,7 +83,7 @@ Where the apps run follows the deployment:
   distributed  The apps run as Deployments in the service's namespace (a Helm
                release ctl-smoke-<run> of the embedded sample app chart, with
                the service's image), loading themselves, with prometheus.io/scrape
-               annotations or, with --service-monitor, a ServiceMonitor. The
+               annotations and, with --service-monitor, a ServiceMonitor. The
                metrics account is --metrics-account, by default the deployment's
                default metrics account. ctl reaches the service through the API
                server's service proxy, or at --service. When the account
@@ -135,7 +135,7 @@ Needs a deployment that was applied ("ctl deploy apply").`,
 	fs.DurationVar(&fl.seriesTimeout, "series-timeout", smoke.DefaultSeriesTimeout, "How long to wait for the metrics account to show the apps' series")
 	fs.DurationVar(&fl.readyTimeout, "ready-timeout", 3*time.Minute, "Distributed: how long to wait for the apps' pods to be ready")
 	fs.StringVar(&fl.serviceURL, "service", "", "Reach the analysis service at this URL (default: the local deployment's, or the API server's service proxy)")
-	fs.BoolVar(&fl.serviceMonitor, "service-monitor", false, "Distributed: have the Prometheus Operator scrape the apps through a ServiceMonitor instead of prometheus.io/scrape annotations")
+	fs.BoolVar(&fl.serviceMonitor, "service-monitor", false, "Distributed: also create a ServiceMonitor for the apps, for the Prometheus Operator")
 	fs.StringToStringVar(&fl.serviceMonitorLabels, "service-monitor-label", nil, "Distributed: label of the ServiceMonitor, KEY=VALUE, for the operator's serviceMonitorSelector (repeatable)")
 	_ = cmd.MarkFlagFilename("report-html", "html")
 	_ = cmd.MarkFlagFilename("file-sd", "json", "yml", "yaml")

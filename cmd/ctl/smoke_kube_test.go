@@ -222,10 +222,16 @@ func TestCanarySmokeDistributed(t *testing.T) {
 	kube := testinfra.SharedKube(t)
 	sd := filepath.Join(t.TempDir(), "pods.json")
 	os.WriteFile(sd, []byte("[]\n"), 0o644)
+	// Two jobs scrape every pod, as when both the annotations and a
+	// ServiceMonitor are honoured: the verdicts must not change.
 	prom := testinfra.StartPrometheus(t, testinfra.WithConfig(`global:
   scrape_interval: 1s
 scrape_configs:
   - job_name: kubernetes-pods
+    file_sd_configs:
+      - files: [`+strconv.Quote(sd)+`]
+        refresh_interval: 1s
+  - job_name: serviceMonitor/ctl-smoke
     file_sd_configs:
       - files: [`+strconv.Quote(sd)+`]
         refresh_interval: 1s
@@ -331,7 +337,7 @@ func TestCanarySmokeDistributedNoSeries(t *testing.T) {
 		t.Errorf("ServiceMonitors during the run: %+v", sms)
 	}
 	for _, want := range []string{"the metrics account my-prometheus shows no series of the sample apps",
-		"sample app pods run and are ready in namespace " + ns, "-ctl-sampleapp match the Prometheus Operator's serviceMonitorSelector", "Removed Helm release ctl-smoke-"} {
+		"sample app pods run and are ready in namespace " + ns, "-ctl-sampleapp match its serviceMonitorSelector", "Removed Helm release ctl-smoke-"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no series: output lacks %q", want)
 		}
@@ -345,33 +351,13 @@ func TestCanarySmokeDistributedNoSeries(t *testing.T) {
 	}
 
 	// Ctrl-C while it waits for series removes the release too.
-	cmd = exec.Command(binary, "canary", "smoke", "--service", serviceURL, "--scrape-interval", "1s", "--series-timeout", "5m")
-	cmd.Env = append(os.Environ(), "CTL_HOME="+home)
-	pr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(pr)
-	var errOut strings.Builder
-	for sc.Scan() {
-		errOut.WriteString(sc.Text() + "\n")
-		if strings.Contains(sc.Text(), "4 of 4 ready") {
-			break
+	errOut, code := interruptAt(t, home, "4 of 4 ready", func() {
+		if left := smokeObjects(t, kube, ns); len(left) == 0 {
+			t.Errorf("no sample app objects while the run waits for series")
 		}
-	}
-	if left := smokeObjects(t, kube, ns); len(left) == 0 {
-		t.Errorf("no sample app objects while the run waits for series")
-	}
-	_ = cmd.Process.Signal(os.Interrupt)
-	for sc.Scan() {
-		errOut.WriteString(sc.Text() + "\n")
-	}
-	err = cmd.Wait()
-	if exitCode(err) != 1 || !strings.Contains(errOut.String(), "Interrupted") || !strings.Contains(errOut.String(), "Removed Helm release") {
-		t.Errorf("smoke after SIGINT: exit %d, stderr:\n%s", exitCode(err), errOut.String())
+	}, "canary", "smoke", "--service", serviceURL, "--scrape-interval", "1s", "--series-timeout", "5m")
+	if code != 1 || !strings.Contains(errOut, "Interrupted") || !strings.Contains(errOut, "Removed Helm release") {
+		t.Errorf("smoke after SIGINT: exit %d, stderr:\n%s", code, errOut)
 	}
 	if left := smokeObjects(t, kube, ns); len(left) > 0 {
 		t.Errorf("left in namespace %s after SIGINT: %v", ns, left)

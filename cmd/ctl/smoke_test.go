@@ -115,36 +115,10 @@ func TestCanarySmokeLocal(t *testing.T) {
 		t.Errorf("GET /canary/%s: %s", id, out)
 	}
 
-	// Ctrl-C stops everything and exits 1.
-	cmd = exec.Command(binary, "canary", "smoke", "--duration", "30s")
-	cmd.Env = append(os.Environ(), "CTL_HOME="+home)
-	pr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(pr)
-	var errOut strings.Builder
-	for sc.Scan() {
-		errOut.WriteString(sc.Text() + "\n")
-		if strings.Contains(sc.Text(), "canary analysis") {
-			break
-		}
-	}
-	time.Sleep(500 * time.Millisecond)
-	t1 := time.Now()
-	_ = cmd.Process.Signal(syscall.SIGINT)
-	for sc.Scan() {
-		errOut.WriteString(sc.Text() + "\n")
-	}
-	err = cmd.Wait()
-	if exitCode(err) != 1 || !strings.Contains(errOut.String(), "Interrupted") {
-		t.Errorf("smoke after SIGINT: exit %d, stderr:\n%s", exitCode(err), errOut.String())
-	}
-	if d := time.Since(t1); d > 10*time.Second {
-		t.Errorf("smoke took %s to stop after SIGINT", d)
+	// Ctrl-C while an analysis runs stops everything and exits 1.
+	stderrOut, code := interruptAt(t, home, "canary analysis", nil, "canary", "smoke", "--duration", "30s")
+	if code != 1 || !strings.Contains(stderrOut, "Interrupted") {
+		t.Errorf("smoke after SIGINT: exit %d, stderr:\n%s", code, stderrOut)
 	}
 	if !portFree(st.MetricsPort) {
 		t.Errorf("port %d of the embedded Prometheus still in use after SIGINT", st.MetricsPort)
@@ -298,6 +272,38 @@ func TestCanarySmokeNoSeries(t *testing.T) {
 	if b, _ := os.ReadFile(sd); strings.Contains(string(b), "127.0.0.1") {
 		t.Errorf("%s still lists targets:\n%s", sd, b)
 	}
+}
+
+// interruptAt runs ctl with args in home and, once a line of its stderr
+// contains at, calls during (when not nil) and sends SIGINT. It returns all
+// of stderr and the exit status.
+func interruptAt(t *testing.T, home, at string, during func(), args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), "CTL_HOME="+home)
+	pr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(pr)
+	var errOut strings.Builder
+	for sc.Scan() {
+		errOut.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), at) {
+			break
+		}
+	}
+	if during != nil {
+		during()
+	}
+	_ = cmd.Process.Signal(os.Interrupt)
+	for sc.Scan() {
+		errOut.WriteString(sc.Text() + "\n")
+	}
+	return errOut.String(), exitCode(cmd.Wait())
 }
 
 type localStateFile struct {
