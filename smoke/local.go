@@ -131,8 +131,7 @@ func (e *LocalEnv) Start(ctx context.Context, run string, scenarios []Scenario, 
 		return errors.New("smoke: the local sample apps need an embedded Prometheus or a file_sd file")
 	}
 	if e.StoreListen != "" {
-		// The TSDB lives in a folder of ours, so that it is removed even
-		// when closing the store is cut short (see closeStore).
+		// The TSDB lives in a folder of ours, removed at Stop.
 		dir, err := os.MkdirTemp("", "ctl-smoke-")
 		if err != nil {
 			return err
@@ -282,30 +281,12 @@ func (e *LocalEnv) Stop(ctx context.Context) error {
 		err = e.writeFileSD()
 	}
 	if e.store != nil {
-		closeStore(e.store)
+		if cerr := e.store.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
 	}
 	if e.dir != "" {
 		os.RemoveAll(e.dir)
 	}
 	return err
-}
-
-// storeCloseWait bounds the wait for the store to close. http.Server's
-// Shutdown waits up to 5 s for a connection that never sent a request, such
-// as the spare keep-alive connection the analysis service's client may have
-// dialled to the store; nothing is lost by not waiting for it.
-const storeCloseWait = time.Second
-
-// closeStore closes the store, waiting at most storeCloseWait; the rest of
-// the close goes on in the background (the caller removes its folder).
-func closeStore(store *promstore.Store) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = store.Close()
-	}()
-	select {
-	case <-done:
-	case <-time.After(storeCloseWait):
-	}
 }

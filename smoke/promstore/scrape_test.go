@@ -3,6 +3,7 @@ package promstore
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -401,5 +402,33 @@ func TestRemoveTargetWhileClosing(t *testing.T) {
 			}
 		})
 		wg.Wait()
+	}
+}
+
+// Close closes a connection that never sent a request (such as a client's
+// spare keep-alive dial) rather than waiting for it: http.Server's Shutdown
+// alone would wait up to 5 s for it. (How long Close takes is logged, not
+// asserted.)
+func TestCloseSkipsIdleNewConnections(t *testing.T) {
+	s, err := Start(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("tcp", strings.TrimPrefix(s.URL(), "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// The server has seen the connection before Close runs.
+	if resp, err := http.Get(s.URL() + "/api/v1/status/buildinfo"); err == nil {
+		resp.Body.Close()
+	}
+	t0 := time.Now()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("Close took %s with a fresh connection open", time.Since(t0))
+	if _, err := c.Read(make([]byte, 1)); err == nil {
+		t.Error("the fresh connection is still open after Close")
 	}
 }

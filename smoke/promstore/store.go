@@ -69,9 +69,10 @@ const (
 	maxScrapeTimeout = 10 * time.Second
 	// maxQuerySamples is Prometheus's --query.max-samples default.
 	maxQuerySamples = 50_000_000
-	// shutdownGrace bounds how long Close waits for HTTP requests in flight.
-	shutdownGrace = 5 * time.Second
 )
+
+// shutdownGrace bounds how long Close waits for HTTP requests in flight.
+const shutdownGrace = 5 * time.Second
 
 // Target is a metrics endpoint to scrape.
 type Target struct {
@@ -135,6 +136,13 @@ type Store struct {
 	closeErr  error
 	served    chan struct{}
 	done      chan struct{}
+
+	// fresh are the connections that have not sent a request yet: Close
+	// closes them at once rather than waiting for them (http.Server's
+	// Shutdown waits up to 5 s for such a connection, e.g. a client's
+	// spare keep-alive dial).
+	connMu sync.Mutex
+	fresh  map[net.Conn]struct{}
 }
 
 // Start opens the TSDB, starts scraping opts.Targets and serves the HTTP API
@@ -212,7 +220,16 @@ func Start(ctx context.Context, opts Options) (*Store, error) {
 		Handler:           s.handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
+		ConnState:         s.trackConn,
 	}
+	// Shutdown runs this once its listener is closed.
+	s.srv.RegisterOnShutdown(func() {
+		s.connMu.Lock()
+		defer s.connMu.Unlock()
+		for c := range s.fresh {
+			_ = c.Close()
+		}
+	})
 	go func() {
 		defer close(s.served)
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -454,6 +471,20 @@ func (s *Store) Close() error {
 		s.closeErr = errors.Join(errs...)
 	})
 	return s.closeErr
+}
+
+// trackConn keeps s.fresh: connections in http.StateNew.
+func (s *Store) trackConn(c net.Conn, st http.ConnState) {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	if st == http.StateNew {
+		if s.fresh == nil {
+			s.fresh = map[net.Conn]struct{}{}
+		}
+		s.fresh[c] = struct{}{}
+		return
+	}
+	delete(s.fresh, c)
 }
 
 func (s *Store) removeTemp() error {
