@@ -14,113 +14,144 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 )
 
-// The values contract: the top-level keys the installer fills.
-var contractKeys = []string{
-	"affinity", "env", "files", "fullnameOverride", "image", "imagePullSecrets", "kayentaConfig",
-	"nameOverride", "networkPolicy", "nodeSelector", "podAnnotations", "podDisruptionBudget",
-	"podLabels", "replicaCount", "resources", "service", "serviceAccount", "serviceMonitor",
-	"tolerations",
-}
-
-func TestLoadKayenta(t *testing.T) {
-	c := loadKayenta(t)
-	if err := c.Validate(); err != nil {
-		t.Fatalf("Validate: %v", err)
-	}
-	md := c.Metadata
-	if md.APIVersion != chart.APIVersionV2 || md.Name != "kayenta" || md.Type != "application" || md.Version != "0.1.0" {
-		t.Errorf("metadata = %s %s %s %s, want v2 kayenta application 0.1.0", md.APIVersion, md.Name, md.Type, md.Version)
-	}
-	if md.AppVersion == "" {
-		t.Error("appVersion is empty: the image tag defaults to it")
-	}
-	if md.KubeVersion != "" {
-		t.Errorf("kubeVersion %q: a constraint can refuse test API servers; keep none", md.KubeVersion)
-	}
-	if len(c.Schema) == 0 {
-		t.Error("values.schema.json was not loaded")
-	}
-	var templates []string
-	for _, f := range c.Templates {
-		templates = append(templates, f.Name)
-	}
-	for _, want := range []string{
+// kayentaChart is the kayenta chart, for the tests shared by both charts.
+var kayentaChart = testChart{
+	dir:  KayentaName,
+	name: "kayenta",
+	load: LoadKayenta,
+	sub:  Kayenta,
+	templates: []string{
 		"templates/_helpers.tpl", "templates/NOTES.txt", "templates/deployment.yaml", "templates/service.yaml",
 		"templates/serviceaccount.yaml", "templates/secret.yaml", "templates/pdb.yaml",
 		"templates/networkpolicy.yaml", "templates/servicemonitor.yaml",
-	} {
-		if !slices.Contains(templates, want) {
-			t.Errorf("template %s missing; loaded %v", want, templates)
-		}
-	}
-	var keys []string
-	for k := range c.Values {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	if !reflect.DeepEqual(keys, contractKeys) {
-		t.Errorf("values.yaml top-level keys:\n got %v\nwant %v", keys, contractKeys)
-	}
-	if got := str(c.Values, "image", "repository"); got != "ghcr.io/ctlproject/ctl" {
-		t.Errorf("image.repository = %q", got)
-	}
+	},
+	// The values contract: the top-level keys the installer fills.
+	contractKeys: []string{
+		"affinity", "env", "files", "fullnameOverride", "image", "imagePullSecrets", "kayentaConfig",
+		"nameOverride", "networkPolicy", "nodeSelector", "podAnnotations", "podDisruptionBudget",
+		"podLabels", "replicaCount", "resources", "service", "serviceAccount", "serviceMonitor",
+		"tolerations",
+	},
+	kinds: []string{
+		"Deployment", "Service", "ServiceAccount", "Secret", "PodDisruptionBudget", "NetworkPolicy", "ServiceMonitor",
+	},
+	golden:        goldenCases,
+	manifests:     rendered.manifests,
+	objects:       rendered.objects,
+	lintRejects:   kayentaLintRejects,
+	schemaRejects: kayentaSchemaRejects,
+	schemaAccepts: kayentaSchemaAccepts,
+	notes:         kayentaNotes,
 }
 
-// The embedded chart is the chart `helm install ./charts/kayenta` loads.
+// The chart's metadata, templates and values contract.
+func TestLoad(t *testing.T) {
+	forEachChart(t, func(t *testing.T, ch testChart) {
+		c := ch.mustLoad(t)
+		if err := c.Validate(); err != nil {
+			t.Fatalf("Validate: %v", err)
+		}
+		md := c.Metadata
+		if md.APIVersion != chart.APIVersionV2 || md.Name != ch.name || md.Type != "application" || md.Version != "0.1.0" {
+			t.Errorf("metadata = %s %s %s %s, want v2 %s application 0.1.0", md.APIVersion, md.Name, md.Type, md.Version, ch.name)
+		}
+		if md.AppVersion == "" {
+			t.Error("appVersion is empty: the image tag defaults to it")
+		}
+		if md.KubeVersion != "" {
+			t.Errorf("kubeVersion %q: a constraint can refuse test API servers; keep none", md.KubeVersion)
+		}
+		if len(c.Schema) == 0 {
+			t.Error("values.schema.json was not loaded")
+		}
+		var templates []string
+		for _, f := range c.Templates {
+			templates = append(templates, f.Name)
+		}
+		for _, want := range ch.templates {
+			if !slices.Contains(templates, want) {
+				t.Errorf("template %s missing; loaded %v", want, templates)
+			}
+		}
+		var keys []string
+		for k := range c.Values {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		if !reflect.DeepEqual(keys, ch.contractKeys) {
+			t.Errorf("values.yaml top-level keys:\n got %v\nwant %v", keys, ch.contractKeys)
+		}
+		if got := str(c.Values, "image", "repository"); got != "ghcr.io/ctlproject/ctl" {
+			t.Errorf("image.repository = %q", got)
+		}
+	})
+}
+
+// The embedded chart is the chart `helm install ./charts/<dir>` loads.
 func TestLoadMatchesHelmLoadDir(t *testing.T) {
-	fromDir, err := loader.LoadDir(KayentaName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	embedded := loadKayenta(t)
-	if got, want := fileMap(embedded.Raw), fileMap(fromDir.Raw); !reflect.DeepEqual(got, want) {
-		t.Errorf("embedded files differ from the directory:\n got %v\nwant %v", keysOf(got), keysOf(want))
-	}
-	if !reflect.DeepEqual(embedded.Metadata, fromDir.Metadata) {
-		t.Errorf("metadata differs: %+v vs %+v", embedded.Metadata, fromDir.Metadata)
-	}
-	if !reflect.DeepEqual(embedded.Values, fromDir.Values) {
-		t.Error("values differ")
-	}
-	if !bytes.Equal(embedded.Schema, fromDir.Schema) {
-		t.Error("schema differs")
-	}
+	forEachChart(t, func(t *testing.T, ch testChart) {
+		fromDir, err := loader.LoadDir(ch.dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		embedded := ch.mustLoad(t)
+		if got, want := fileMap(embedded.Raw), fileMap(fromDir.Raw); !reflect.DeepEqual(got, want) {
+			t.Errorf("embedded files differ from the directory:\n got %v\nwant %v", keysOf(got), keysOf(want))
+		}
+		if !reflect.DeepEqual(embedded.Metadata, fromDir.Metadata) {
+			t.Errorf("metadata differs: %+v vs %+v", embedded.Metadata, fromDir.Metadata)
+		}
+		if !reflect.DeepEqual(embedded.Values, fromDir.Values) {
+			t.Error("values differ")
+		}
+		if !bytes.Equal(embedded.Schema, fromDir.Schema) {
+			t.Error("schema differs")
+		}
+	})
 }
 
-func TestKayentaSubFS(t *testing.T) {
-	sub, err := Kayenta()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range []string{"Chart.yaml", "values.yaml", "values.schema.json", "templates/_helpers.tpl", ".helmignore"} {
-		if _, err := fs.Stat(sub, name); err != nil {
-			t.Errorf("Kayenta(): %v", err)
+// Kayenta() and SampleApp() are the charts' directories, rooted at
+// Chart.yaml, hidden and '_' files included.
+func TestSubFS(t *testing.T) {
+	forEachChart(t, func(t *testing.T, ch testChart) {
+		sub, err := ch.sub()
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	c, err := Load(sub, ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(fileMap(c.Raw), fileMap(loadKayenta(t).Raw)) {
-		t.Error(`Load(Kayenta(), ".") differs from LoadKayenta()`)
-	}
+		for _, name := range []string{
+			"Chart.yaml", "values.yaml", "values.schema.json", "README.md", "templates/_helpers.tpl", "templates/NOTES.txt", ".helmignore",
+		} {
+			if _, err := fs.Stat(sub, name); err != nil {
+				t.Errorf("%s sub-FS: %v", ch.dir, err)
+			}
+		}
+		c, err := Load(sub, ".")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(fileMap(c.Raw), fileMap(ch.mustLoad(t).Raw)) {
+			t.Errorf(`Load(<%s sub-FS>, ".") differs from the embedded chart`, ch.dir)
+		}
+	})
 }
 
 func TestBuiltinOrDir(t *testing.T) {
 	if got := BuiltinOrDir(""); got != fs.FS(FS) {
 		t.Errorf(`BuiltinOrDir("") = %T, want the embedded FS`, got)
 	}
-	// "." is this package's directory, a charts root in a checkout.
-	c, err := Load(BuiltinOrDir("."), KayentaName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(fileMap(c.Raw), fileMap(loadKayenta(t).Raw)) {
-		t.Error("the directory's chart differs from the embedded one")
-	}
-	if _, err := Load(BuiltinOrDir(t.TempDir()), KayentaName); err == nil {
-		t.Error("Load from a directory without the chart succeeded")
-	}
+	forEachChart(t, func(t *testing.T, ch testChart) {
+		// "." is this package's directory, a charts root in a checkout.
+		c, err := Load(BuiltinOrDir("."), ch.dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(fileMap(c.Raw), fileMap(ch.mustLoad(t).Raw)) {
+			t.Error("the directory's chart differs from the embedded one")
+		}
+		if _, err := Load(BuiltinOrDir(t.TempDir()), ch.dir); err == nil {
+			t.Error("Load from a directory without the chart succeeded")
+		}
+	})
 }
 
 // Load applies .helmignore and Helm's defaults and drops a byte-order mark,

@@ -12,16 +12,14 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 
 	"github.com/ctlproject/ctl/kayenta/config"
 )
 
 // goldenCases are rendered into testdata/<name>.golden.yaml, and linted.
-var goldenCases = []struct {
-	name   string
-	values string
-}{
+var goldenCases = []goldenCase{
 	{"defaults", ""},
 	{"scaled", `
 replicaCount: 3
@@ -112,23 +110,32 @@ files:
 `},
 }
 
+// Each chart's golden cases render as testdata/<name>.golden.yaml holds
+// them; go test ./charts/ -update rewrites the files.
 func TestGolden(t *testing.T) {
-	for _, tc := range goldenCases {
-		t.Run(tc.name, func(t *testing.T) {
-			assertGolden(t, tc.name+".golden.yaml", render(t, values(t, tc.values)).manifests())
-		})
-	}
+	forEachChart(t, func(t *testing.T, ch testChart) {
+		for _, tc := range ch.golden {
+			t.Run(tc.name, func(t *testing.T) {
+				assertGolden(t, tc.name+".golden.yaml", ch.manifests(ch.render(t, values(t, tc.values))))
+			})
+		}
+	})
 }
 
-// Rendering is deterministic (files are a map).
+// Rendering is deterministic (files, values and labels are maps).
 func TestRenderDeterministic(t *testing.T) {
-	v := goldenCases[3].values
-	first := render(t, values(t, v)).manifests()
-	for range 5 {
-		if got := render(t, values(t, v)).manifests(); got != first {
-			t.Fatal("two renders of the same values differ")
+	forEachChart(t, func(t *testing.T, ch testChart) {
+		for _, tc := range ch.golden {
+			t.Run(tc.name, func(t *testing.T) {
+				first := ch.manifests(ch.render(t, values(t, tc.values)))
+				for range 5 {
+					if got := ch.manifests(ch.render(t, values(t, tc.values))); got != first {
+						t.Fatal("two renders of the same values differ")
+					}
+				}
+			})
 		}
-	}
+	})
 }
 
 func TestObjectsPerCase(t *testing.T) {
@@ -225,7 +232,7 @@ func stringMap(v any) map[string]string {
 	return out
 }
 
-// The Deployment's pod spec: restricted security settings, the writable
+// The Deployment's pod spec: restricted security settings (checkHardened), the writable
 // /tmp, the read-only config mount, probes, arguments and port.
 func TestDeploymentPodSpec(t *testing.T) {
 	var d appsv1.Deployment
@@ -234,39 +241,19 @@ func TestDeploymentPodSpec(t *testing.T) {
 	if d.Spec.Replicas == nil || *d.Spec.Replicas != 1 {
 		t.Errorf("replicas = %v, want 1", d.Spec.Replicas)
 	}
-	if pod.AutomountServiceAccountToken == nil || *pod.AutomountServiceAccountToken {
-		t.Error("automountServiceAccountToken is not false")
-	}
 	if pod.ServiceAccountName != testFullname {
 		t.Errorf("serviceAccountName = %q", pod.ServiceAccountName)
 	}
-	if pod.EnableServiceLinks == nil || *pod.EnableServiceLinks {
-		t.Error("enableServiceLinks is not false")
-	}
 	if pod.TerminationGracePeriodSeconds == nil || *pod.TerminationGracePeriodSeconds < 15 {
 		t.Errorf("terminationGracePeriodSeconds = %v: shutdown drains for up to 10 s", pod.TerminationGracePeriodSeconds)
-	}
-	psc := pod.SecurityContext
-	if psc == nil || !isTrue(psc.RunAsNonRoot) || !is(psc.RunAsUser, 65532) || !is(psc.FSGroup, 65532) ||
-		psc.SeccompProfile == nil || psc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
-		t.Errorf("pod securityContext = %+v", psc)
 	}
 	if len(pod.Containers) != 1 {
 		t.Fatalf("%d containers", len(pod.Containers))
 	}
 	c := pod.Containers[0]
-	sc := c.SecurityContext
-	if sc == nil || !isTrue(sc.RunAsNonRoot) || !is(sc.RunAsUser, 65532) || !isTrue(sc.ReadOnlyRootFilesystem) ||
-		sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation ||
-		sc.Capabilities == nil || !reflect.DeepEqual(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) || len(sc.Capabilities.Add) != 0 ||
-		sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
-		t.Errorf("container securityContext = %+v", sc)
-	}
+	checkHardened(t, d, c)
 	if c.Image != "ghcr.io/ctlproject/ctl:dev" || c.ImagePullPolicy != corev1.PullIfNotPresent {
 		t.Errorf("image %q pull %q", c.Image, c.ImagePullPolicy)
-	}
-	if len(c.Command) != 0 {
-		t.Errorf("command %v overrides the image's ENTRYPOINT", c.Command)
 	}
 	if want := []string{"kayenta", "serve", "--config", "/etc/kayenta/kayenta.yml", "--listen", "0.0.0.0:8090"}; !slices.Equal(c.Args, want) {
 		t.Errorf("args = %v, want %v", c.Args, want)
@@ -325,30 +312,62 @@ func TestDeploymentScaled(t *testing.T) {
 	}
 }
 
+// The image is repository:tag, or repository@digest, with the tag
+// defaulting to the chart's appVersion; the version label is the tag made a
+// valid label value. Both charts share the helpers, and the cases.
 func TestImage(t *testing.T) {
 	digest := "sha256:" + strings.Repeat("0f", 32)
-	for _, tc := range []struct{ values, appVersion, image, version string }{
+	cases := []struct{ values, appVersion, image, version string }{
 		{"", "", "ghcr.io/ctlproject/ctl:dev", "dev"},
 		{"", "v1.2.3", "ghcr.io/ctlproject/ctl:v1.2.3", "v1.2.3"},
 		{"image: {tag: v2.0.0}", "v1.2.3", "ghcr.io/ctlproject/ctl:v2.0.0", "v2.0.0"},
+		{"image: {tag: v1.2.3}", "v2.0.0", "ghcr.io/ctlproject/ctl:v1.2.3", "v1.2.3"},
 		{"image: {repository: registry.local:5000/ctl, pullPolicy: Always}", "", "registry.local:5000/ctl:dev", "dev"},
 		{"image: {tag: " + digest + "}", "", "ghcr.io/ctlproject/ctl@" + digest, "sha256_" + strings.Repeat("0f", 28)},
+		{"image: {repository: registry.example.com:5000/ctl, tag: '" + digest + "', pullPolicy: Always}", "",
+			"registry.example.com:5000/ctl@" + digest, "sha256_" + strings.Repeat("0f", 28)},
 		// The installer sets appVersion to ctl's version, which may carry semver build metadata.
 		{"", "v1.2.3+dirty", "ghcr.io/ctlproject/ctl:v1.2.3+dirty", "v1.2.3_dirty"},
-	} {
-		c := loadKayenta(t)
-		if tc.appVersion != "" {
-			c.Metadata.AppVersion = tc.appVersion
+		{"", "v2.0.0+build.1", "ghcr.io/ctlproject/ctl:v2.0.0+build.1", "v2.0.0_build.1"},
+	}
+	forEachChart(t, func(t *testing.T, ch testChart) {
+		for _, tc := range cases {
+			c := ch.mustLoad(t)
+			if tc.appVersion != "" {
+				c.Metadata.AppVersion = tc.appVersion
+			}
+			vals := values(t, tc.values)
+			maps.Copy(vals, values(t, ch.deploymentValues))
+			d, ctr := oneDeployment(t, ch, renderChart(t, c, vals))
+			if ctr.Image != tc.image {
+				t.Errorf("values %q appVersion %q: image %q, want %q", tc.values, tc.appVersion, ctr.Image, tc.image)
+			}
+			if got := d.Labels["app.kubernetes.io/version"]; got != tc.version || len(validation.IsValidLabelValue(got)) != 0 {
+				t.Errorf("values %q appVersion %q: version label %q, want %q", tc.values, tc.appVersion, got, tc.version)
+			}
 		}
-		r := renderChart(t, c, values(t, tc.values))
-		d := r.find(t, "Deployment")
-		if got := str(d.m, "spec", "template", "spec", "containers", 0, "image"); got != tc.image {
-			t.Errorf("values %q appVersion %q: image %q, want %q", tc.values, tc.appVersion, got, tc.image)
-		}
-		if got := str(d.m, "metadata", "labels", "app.kubernetes.io/version"); got != tc.version {
-			t.Errorf("values %q appVersion %q: version label %q, want %q", tc.values, tc.appVersion, got, tc.version)
+	})
+}
+
+// oneDeployment decodes the one Deployment of a render of ch, and its one
+// container, or fails.
+func oneDeployment(t *testing.T, ch testChart, r rendered) (appsv1.Deployment, corev1.Container) {
+	t.Helper()
+	var found []object
+	for _, o := range ch.objects(r, t) {
+		if o.kind() == "Deployment" {
+			found = append(found, o)
 		}
 	}
+	if len(found) != 1 {
+		t.Fatalf("want one Deployment, rendered %d", len(found))
+	}
+	var d appsv1.Deployment
+	decodeStrict(t, found[0], &d)
+	if len(d.Spec.Template.Spec.Containers) != 1 {
+		t.Fatalf("%s: %d containers", d.Name, len(d.Spec.Template.Spec.Containers))
+	}
+	return d, d.Spec.Template.Spec.Containers[0]
 }
 
 func TestNames(t *testing.T) {
@@ -544,59 +563,47 @@ func TestNetworkPolicyAndServiceMonitor(t *testing.T) {
 		t.Errorf("podSelector = %v", np.Spec.PodSelector)
 	}
 
-	sm := r.find(t, "ServiceMonitor")
-	if v := str(sm.m, "apiVersion"); v != "monitoring.coreos.com/v1" {
-		t.Errorf("ServiceMonitor apiVersion %q", v)
-	}
-	if got := str(sm.m, "metadata", "labels", "release"); got != "kube-prometheus-stack" {
-		t.Errorf("ServiceMonitor release label %q", got)
-	}
-	ep := get(sm.m, "spec", "endpoints", 0)
-	if str(ep, "port") != "http" || str(ep, "path") != "/metrics" || str(ep, "interval") != "15s" {
-		t.Errorf("ServiceMonitor endpoint = %v", ep)
-	}
-	if got := stringMap(get(sm.m, "spec", "selector", "matchLabels")); got["app.kubernetes.io/instance"] != testRelease {
-		t.Errorf("ServiceMonitor selector = %v", got)
-	}
-	if got := get(sm.m, "spec", "namespaceSelector", "matchNames"); !reflect.DeepEqual(got, []any{testNamespace}) {
-		t.Errorf("ServiceMonitor namespaces = %v", got)
-	}
-	for k := range sm.m["spec"].(map[string]any) {
-		if !slices.Contains([]string{"namespaceSelector", "selector", "endpoints"}, k) {
-			t.Errorf("ServiceMonitor spec.%s is not a field the test knows", k)
-		}
-	}
+	checkServiceMonitor(t, r.find(t, "ServiceMonitor"), "kayenta", "15s")
 }
 
-// Every rendered object decodes, field for field, into its Kubernetes type.
+// kindTypes are the kinds of object the charts render: the apiVersion, and
+// the Kubernetes type each decodes into.
+var kindTypes = map[string]struct {
+	apiVersion string
+	new        func() any
+}{
+	"Deployment":          {"apps/v1", func() any { return &appsv1.Deployment{} }},
+	"Service":             {"v1", func() any { return &corev1.Service{} }},
+	"ServiceAccount":      {"v1", func() any { return &corev1.ServiceAccount{} }},
+	"Secret":              {"v1", func() any { return &corev1.Secret{} }},
+	"PodDisruptionBudget": {"policy/v1", func() any { return &policyv1.PodDisruptionBudget{} }},
+	"NetworkPolicy":       {"networking.k8s.io/v1", func() any { return &networkingv1.NetworkPolicy{} }},
+	"ServiceMonitor":      {"monitoring.coreos.com/v1", nil}, // checked by checkServiceMonitor
+}
+
+// Every rendered object is of a kind the chart renders, has a valid name,
+// and decodes, field for field, into its Kubernetes type.
 func TestManifestsDecodeStrictly(t *testing.T) {
-	types := map[string]struct {
-		apiVersion string
-		new        func() any
-	}{
-		"Deployment":          {"apps/v1", func() any { return &appsv1.Deployment{} }},
-		"Service":             {"v1", func() any { return &corev1.Service{} }},
-		"ServiceAccount":      {"v1", func() any { return &corev1.ServiceAccount{} }},
-		"Secret":              {"v1", func() any { return &corev1.Secret{} }},
-		"PodDisruptionBudget": {"policy/v1", func() any { return &policyv1.PodDisruptionBudget{} }},
-		"NetworkPolicy":       {"networking.k8s.io/v1", func() any { return &networkingv1.NetworkPolicy{} }},
-		"ServiceMonitor":      {"monitoring.coreos.com/v1", nil}, // checked in TestNetworkPolicyAndServiceMonitor
-	}
-	for _, tc := range goldenCases {
-		for _, o := range render(t, values(t, tc.values)).objects(t) {
-			ty, ok := types[o.kind()]
-			if !ok {
-				t.Errorf("%s: unexpected kind %q", tc.name, o.kind())
-				continue
-			}
-			if got := str(o.m, "apiVersion"); got != ty.apiVersion {
-				t.Errorf("%s: %s apiVersion %q, want %q", tc.name, o.kind(), got, ty.apiVersion)
-			}
-			if ty.new != nil {
-				decodeStrict(t, o, ty.new())
+	forEachChart(t, func(t *testing.T, ch testChart) {
+		for _, tc := range ch.golden {
+			for _, o := range ch.objects(ch.render(t, values(t, tc.values)), t) {
+				ty, ok := kindTypes[o.kind()]
+				if !ok || !slices.Contains(ch.kinds, o.kind()) {
+					t.Errorf("%s: unexpected kind %q", tc.name, o.kind())
+					continue
+				}
+				if got := str(o.m, "apiVersion"); got != ty.apiVersion {
+					t.Errorf("%s: %s apiVersion %q, want %q", tc.name, o.kind(), got, ty.apiVersion)
+				}
+				if ty.new != nil {
+					decodeStrict(t, o, ty.new())
+				}
+				if errs := validation.IsDNS1035Label(o.name()); len(errs) != 0 {
+					t.Errorf("%s: %s %s: %v", tc.name, o.kind(), o.name(), errs)
+				}
 			}
 		}
-	}
+	})
 }
 
 func decodeStrict(t *testing.T, o object, into any) {
@@ -625,34 +632,37 @@ func TestDefaultConfigLoads(t *testing.T) {
 	}
 }
 
-func TestNotes(t *testing.T) {
-	notes := func(v string) string {
-		return render(t, values(t, v))["kayenta/templates/NOTES.txt"]
-	}
-	n := notes("")
-	for _, want := range []string{
+// kayentaNotes are the kayenta chart's NOTES.txt cases (see TestNotes).
+var kayentaNotes = []notesCase{
+	{"defaults", "", []string{
 		"http://ctl-kayenta.canary.svc:8090",
 		"kubectl --namespace canary port-forward service/ctl-kayenta 8090:8090",
 		"curl http://127.0.0.1:8090/health",
 		"Secret ctl-kayenta",
-	} {
-		if !strings.Contains(n, want) {
-			t.Errorf("NOTES lacks %q:\n%s", want, n)
-		}
-	}
-	if strings.Contains(n, "WARNING") {
-		t.Errorf("default NOTES warn:\n%s", n)
-	}
-	if n := notes("podDisruptionBudget: {minAvailable: 1}"); !strings.Contains(n, "node drains cannot evict") {
-		t.Errorf("NOTES do not warn about a blocking PodDisruptionBudget:\n%s", n)
-	}
-	if n := notes("podDisruptionBudget: {minAvailable: 1}\nreplicaCount: 2"); strings.Contains(n, "WARNING") {
-		t.Errorf("NOTES warn with 2 replicas and minAvailable 1:\n%s", n)
-	}
-	if n := notes(goldenCases[3].values); !strings.Contains(n, "files (api-token, prometheus-credentials)") {
-		t.Errorf("NOTES do not list the files:\n%s", n)
-	}
+	}, []string{"WARNING"}},
+	{"warn about a blocking PodDisruptionBudget", "podDisruptionBudget: {minAvailable: 1}", []string{"node drains cannot evict"}, nil},
+	{"no warning with 2 replicas and minAvailable 1", "podDisruptionBudget: {minAvailable: 1}\nreplicaCount: 2", nil, []string{"WARNING"}},
+	{"list the files", goldenCases[3].values, []string{"files (api-token, prometheus-credentials)"}, nil},
 }
 
-func isTrue(b *bool) bool          { return b != nil && *b }
-func is(p *int64, want int64) bool { return p != nil && *p == want }
+// NOTES.txt, as `helm install` prints it, says what each case needs to and
+// warns only when it should.
+func TestNotes(t *testing.T) {
+	forEachChart(t, func(t *testing.T, ch testChart) {
+		for _, tc := range ch.notes {
+			t.Run(tc.name, func(t *testing.T) {
+				n := ch.render(t, values(t, tc.values))[ch.name+"/templates/NOTES.txt"]
+				for _, want := range tc.contains {
+					if !strings.Contains(n, want) {
+						t.Errorf("values %q: NOTES lack %q:\n%s", tc.values, want, n)
+					}
+				}
+				for _, unwanted := range tc.lacks {
+					if strings.Contains(n, unwanted) {
+						t.Errorf("values %q: NOTES hold %q:\n%s", tc.values, unwanted, n)
+					}
+				}
+			})
+		}
+	})
+}

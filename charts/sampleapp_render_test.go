@@ -19,10 +19,7 @@ import (
 
 // sampleAppGoldenCases are rendered into testdata/<name>.golden.yaml, and
 // linted.
-var sampleAppGoldenCases = []struct {
-	name   string
-	values string
-}{
+var sampleAppGoldenCases = []goldenCase{
 	{"sampleapp-two-apps", `
 apps:
   - name: healthy-baseline
@@ -68,25 +65,6 @@ resources:
   requests: {cpu: 20m, memory: 32Mi}
   limits: {memory: 128Mi}
 `},
-}
-
-func TestSampleAppGolden(t *testing.T) {
-	for _, tc := range sampleAppGoldenCases {
-		t.Run(tc.name, func(t *testing.T) {
-			assertGolden(t, tc.name+".golden.yaml", renderSampleApp(t, values(t, tc.values)).multiManifests())
-		})
-	}
-}
-
-// Rendering is deterministic (values and labels are maps).
-func TestSampleAppRenderDeterministic(t *testing.T) {
-	v := sampleAppGoldenCases[1].values
-	first := renderSampleApp(t, values(t, v)).multiManifests()
-	for range 5 {
-		if got := renderSampleApp(t, values(t, v)).multiManifests(); got != first {
-			t.Fatal("two renders of the same values differ")
-		}
-	}
 }
 
 func TestSampleAppObjects(t *testing.T) {
@@ -299,7 +277,7 @@ func TestSampleAppEnvCarriesValues(t *testing.T) {
 }
 
 // The pod spec: the ctl image running `canary sample-app`, port 8080 named
-// http, probes on /healthz, the kayenta chart's hardening.
+// http, probes on /healthz, the kayenta chart's hardening (checkHardened).
 func TestSampleAppPodSpec(t *testing.T) {
 	for _, tc := range sampleAppGoldenCases {
 		r := renderSampleApp(t, values(t, tc.values))
@@ -309,27 +287,7 @@ func TestSampleAppPodSpec(t *testing.T) {
 			if d.Spec.Replicas == nil || *d.Spec.Replicas != 1 {
 				t.Errorf("%s: replicas = %v, want 1", d.Name, d.Spec.Replicas)
 			}
-			if pod.AutomountServiceAccountToken == nil || *pod.AutomountServiceAccountToken {
-				t.Errorf("%s: automountServiceAccountToken is not false", d.Name)
-			}
-			if pod.EnableServiceLinks == nil || *pod.EnableServiceLinks {
-				t.Errorf("%s: enableServiceLinks is not false", d.Name)
-			}
-			psc := pod.SecurityContext
-			if psc == nil || !isTrue(psc.RunAsNonRoot) || !is(psc.RunAsUser, 65532) || !is(psc.RunAsGroup, 65532) || !is(psc.FSGroup, 65532) ||
-				psc.SeccompProfile == nil || psc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
-				t.Errorf("%s: pod securityContext = %+v", d.Name, psc)
-			}
-			sc := c.SecurityContext
-			if sc == nil || !isTrue(sc.RunAsNonRoot) || !is(sc.RunAsUser, 65532) || !isTrue(sc.ReadOnlyRootFilesystem) ||
-				sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation || sc.Privileged == nil || *sc.Privileged ||
-				sc.Capabilities == nil || !reflect.DeepEqual(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) || len(sc.Capabilities.Add) != 0 ||
-				sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
-				t.Errorf("%s: container securityContext = %+v", d.Name, sc)
-			}
-			if len(c.Command) != 0 {
-				t.Errorf("%s: command %v overrides the image's ENTRYPOINT", d.Name, c.Command)
-			}
+			checkHardened(t, d, c)
 			if want := []string{"canary", "sample-app"}; !slices.Equal(c.Args, want) {
 				t.Errorf("%s: args = %v, want %v", d.Name, c.Args, want)
 			}
@@ -373,33 +331,6 @@ func TestSampleAppPodSpec(t *testing.T) {
 				s.Spec.Ports[0].Port != 8080 || s.Spec.Ports[0].TargetPort.String() != "http" {
 				t.Errorf("Service %s spec = %+v", s.Name, s.Spec)
 			}
-		}
-	}
-}
-
-func TestSampleAppImage(t *testing.T) {
-	digest := "sha256:" + strings.Repeat("0f", 32)
-	for _, tc := range []struct{ values, appVersion, image, version string }{
-		{"", "", "ghcr.io/ctlproject/ctl:dev", "dev"},
-		{"", "v2.0.0+build.1", "ghcr.io/ctlproject/ctl:v2.0.0+build.1", "v2.0.0_build.1"},
-		{"image: {tag: v1.2.3}", "v2.0.0", "ghcr.io/ctlproject/ctl:v1.2.3", "v1.2.3"},
-		{"image: {repository: registry.example.com:5000/ctl, tag: '" + digest + "', pullPolicy: Always}", "", "registry.example.com:5000/ctl@" + digest, digest[:63]},
-	} {
-		c := loadSampleApp(t)
-		if tc.appVersion != "" {
-			c.Metadata.AppVersion = tc.appVersion
-		}
-		vals := values(t, tc.values)
-		vals["apps"] = []any{map[string]any{"name": "a"}}
-		r := renderChart(t, c, vals)
-		_, ctr := sampleAppContainer(t, r, "ctl-a")
-		if ctr.Image != tc.image {
-			t.Errorf("values %q appVersion %q: image %q, want %q", tc.values, tc.appVersion, ctr.Image, tc.image)
-		}
-		got := str(r.named(t, "Deployment", "ctl-a").m, "metadata", "labels", "app.kubernetes.io/version")
-		want := strings.ReplaceAll(tc.version, ":", "_")
-		if got != want || len(validation.IsValidLabelValue(got)) != 0 {
-			t.Errorf("values %q appVersion %q: version label %q, want %q", tc.values, tc.appVersion, got, want)
 		}
 	}
 }
@@ -460,10 +391,7 @@ func TestSampleAppNames(t *testing.T) {
 // sampleAppRenderValues is renderValues with another release name.
 func sampleAppRenderValues(t *testing.T, c *chart.Chart, release string, vals map[string]any) chartutil.Values {
 	t.Helper()
-	caps := chartutil.DefaultCapabilities.Copy()
-	caps.KubeVersion = testKubeVersion
-	opts := chartutil.ReleaseOptions{Name: release, Namespace: testNamespace, Revision: 1, IsInstall: true}
-	rv, err := chartutil.ToRenderValues(c, vals, opts, caps)
+	rv, err := releaseValues(c, release, vals)
 	if err != nil {
 		t.Fatalf("values: %v", err)
 	}
@@ -527,20 +455,8 @@ apps:
 func TestSampleAppServiceMonitor(t *testing.T) {
 	r := renderSampleApp(t, values(t, sampleAppGoldenCases[1].values))
 	sm := r.find(t, "ServiceMonitor")
-	if v := str(sm.m, "apiVersion"); v != "monitoring.coreos.com/v1" {
-		t.Errorf("ServiceMonitor apiVersion %q", v)
-	}
-	ep := get(sm.m, "spec", "endpoints", 0)
-	if str(ep, "port") != "http" || str(ep, "path") != "/metrics" || str(ep, "interval") != "5s" || str(ep, "scheme") != "http" {
-		t.Errorf("ServiceMonitor endpoint = %v", ep)
-	}
-	if n := len(get(sm.m, "spec", "endpoints").([]any)); n != 1 {
-		t.Errorf("%d endpoints", n)
-	}
+	checkServiceMonitor(t, sm, sampleAppChartName, "5s")
 	sel := stringMap(get(sm.m, "spec", "selector", "matchLabels"))
-	if !maps.Equal(sel, map[string]string{"app.kubernetes.io/name": sampleAppChartName, "app.kubernetes.io/instance": testRelease}) {
-		t.Errorf("ServiceMonitor selector = %v", sel)
-	}
 	// It selects every app's Service, and nothing else of the release is a Service.
 	for _, s := range r.ofKind(t, "Service") {
 		labels := stringMap(get(s.m, "metadata", "labels"))
@@ -550,76 +466,25 @@ func TestSampleAppServiceMonitor(t *testing.T) {
 			}
 		}
 	}
-	if got := get(sm.m, "spec", "namespaceSelector", "matchNames"); !reflect.DeepEqual(got, []any{testNamespace}) {
-		t.Errorf("ServiceMonitor namespaces = %v", got)
-	}
-	for k := range sm.m["spec"].(map[string]any) {
-		if !slices.Contains([]string{"namespaceSelector", "selector", "endpoints"}, k) {
-			t.Errorf("ServiceMonitor spec.%s is not a field the test knows", k)
-		}
-	}
 }
 
-// Every rendered object decodes, field for field, into its Kubernetes type.
-func TestSampleAppManifestsDecodeStrictly(t *testing.T) {
-	for _, tc := range sampleAppGoldenCases {
-		for _, o := range renderSampleApp(t, values(t, tc.values)).multiObjects(t) {
-			switch o.kind() {
-			case "Deployment":
-				decodeStrict(t, o, &appsv1.Deployment{})
-				if v := str(o.m, "apiVersion"); v != "apps/v1" {
-					t.Errorf("Deployment apiVersion %q", v)
-				}
-			case "Service":
-				decodeStrict(t, o, &corev1.Service{})
-				if v := str(o.m, "apiVersion"); v != "v1" {
-					t.Errorf("Service apiVersion %q", v)
-				}
-			case "ServiceMonitor": // checked in TestSampleAppServiceMonitor
-			default:
-				t.Errorf("%s: unexpected kind %q", tc.name, o.kind())
-			}
-			if errs := validation.IsDNS1035Label(o.name()); len(errs) != 0 {
-				t.Errorf("%s %s: %v", o.kind(), o.name(), errs)
-			}
-		}
-	}
-}
-
-func TestSampleAppNotes(t *testing.T) {
-	notes := func(v string) string {
-		return renderSampleApp(t, values(t, v))["ctl-sampleapp/templates/NOTES.txt"]
-	}
-	n := notes(sampleAppGoldenCases[0].values)
-	for _, want := range []string{
+// sampleAppNotes are the ctl-sampleapp chart's NOTES.txt cases (see
+// TestNotes).
+var sampleAppNotes = []notesCase{
+	{"two apps", sampleAppGoldenCases[0].values, []string{
 		"ctl-healthy-baseline: success rate 99%, latency 20ms ± 5ms, self-load 100 rps, labels scenario=healthy,smoke_run=abc123,version=baseline",
 		"ctl-healthy-canary: success rate 99%",
 		"kubectl --namespace canary get pods -l app.kubernetes.io/name=ctl-sampleapp,app.kubernetes.io/instance=ctl",
 		"ctl.dev/smoke-app=healthy-baseline",
 		"port-forward service/ctl-healthy-baseline 8080:8080",
 		`prometheus.io/scrape: "true"`,
-	} {
-		if !strings.Contains(n, want) {
-			t.Errorf("NOTES lack %q:\n%s", want, n)
-		}
-	}
-	if strings.Contains(n, "WARNING") {
-		t.Errorf("NOTES warn:\n%s", n)
-	}
-	if n := notes("apps: [{name: a, successRate: 0}]"); !strings.Contains(n, "ctl-a: success rate 0%, latency 20ms ± 5ms, no self-load") {
-		t.Errorf("NOTES describe an app with defaults wrongly:\n%s", n)
-	}
-	if n := notes(""); !strings.Contains(n, "has no apps") {
-		t.Errorf("NOTES without apps:\n%s", n)
-	}
-	if n := notes(sampleAppGoldenCases[1].values); !strings.Contains(n, "ServiceMonitor ctl-ctl-sampleapp selects every app's Service") ||
-		!strings.Contains(n, "(its labels include release=kube-prometheus-stack).") || strings.Contains(n, "WARNING") {
-		t.Errorf("NOTES with a ServiceMonitor:\n%s", n)
-	}
-	if n := notes("apps: [{name: a}]\nserviceMonitor: {enabled: true}"); !strings.Contains(n, "scrapes every pod twice") {
-		t.Errorf("NOTES do not warn about scraping twice:\n%s", n)
-	}
-	if n := notes("apps: [{name: a}]\nscrape: {annotations: false}"); !strings.Contains(n, "nothing tells Prometheus") {
-		t.Errorf("NOTES do not warn about no scraping:\n%s", n)
-	}
+	}, []string{"WARNING"}},
+	{"describe an app with defaults", "apps: [{name: a, successRate: 0}]", []string{"ctl-a: success rate 0%, latency 20ms ± 5ms, no self-load"}, nil},
+	{"without apps", "", []string{"has no apps"}, nil},
+	{"with a ServiceMonitor", sampleAppGoldenCases[1].values, []string{
+		"ServiceMonitor ctl-ctl-sampleapp selects every app's Service",
+		"(its labels include release=kube-prometheus-stack).",
+	}, []string{"WARNING"}},
+	{"warn about scraping twice", "apps: [{name: a}]\nserviceMonitor: {enabled: true}", []string{"scrapes every pod twice"}, nil},
+	{"warn about no scraping", "apps: [{name: a}]\nscrape: {annotations: false}", []string{"nothing tells Prometheus"}, nil},
 }
