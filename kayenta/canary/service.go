@@ -1,11 +1,13 @@
 package canary
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -52,8 +54,9 @@ type Service struct {
 	wg     sync.WaitGroup
 
 	mu      sync.Mutex
-	running map[string]context.CancelFunc // executions this replica works now
-	done    map[string]bool               // ids known to be complete
+	running map[string]context.CancelFunc   // executions this replica works now
+	done    map[string]bool                 // ids known to be complete
+	listed  map[string]map[string]listEntry // List's complete executions, per storage account
 }
 
 // New returns a Service; call Run to resume and take over executions.
@@ -284,7 +287,18 @@ type ListFilter struct {
 	StorageAccount string
 }
 
-// List returns executions newest first.
+// listEntry is what List needs of an execution to filter and order it.
+type listEntry struct {
+	build       int64
+	application string
+	status      string
+}
+
+// List returns executions newest first (by build time), a page at a time.
+// Pages are stable: an old execution updated later stays where its build
+// time puts it. Complete executions never change, so their entries are
+// remembered per storage account; a call reads only the executions it has
+// not seen complete, then the page's.
 func (s *Service) List(ctx context.Context, f ListFilter) ([]*Execution, error) {
 	store, err := s.o.Accounts.Store(f.StorageAccount, config.ObjectStore)
 	if err != nil {
@@ -294,36 +308,85 @@ func (s *Service) List(ctx context.Context, f ListFilter) ([]*Execution, error) 
 	if err != nil {
 		return nil, err
 	}
-	sort.Slice(infos, func(i, j int) bool { return infos[i].Updated.After(infos[j].Updated) })
 	if f.Limit <= 0 {
 		f.Limit = 20
 	}
 	if f.Page <= 0 {
 		f.Page = 1
 	}
-	var out []*Execution
-	skip := (f.Page - 1) * f.Limit
+	s.mu.Lock()
+	known := maps.Clone(s.listed[store.Name])
+	s.mu.Unlock()
+	entries := make(map[string]listEntry, len(infos))
+	fresh := map[string]listEntry{}
 	for _, info := range infos {
+		if e, ok := known[info.ID]; ok {
+			entries[info.ID] = e
+			continue
+		}
 		ex, err := s.load(ctx, store, info.ID)
 		if err != nil {
-			continue // deleted meanwhile
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			continue // deleted meanwhile, or unreadable
 		}
-		if f.Application != "" && ex.Application != f.Application {
-			continue
-		}
-		if len(f.Statuses) > 0 && !slices.Contains(f.Statuses, ex.Status) {
-			continue
-		}
-		if skip > 0 {
-			skip--
-			continue
-		}
-		out = append(out, ex)
-		if len(out) == f.Limit {
-			break
+		e := listEntry{build: ex.BuildTimeMillis, application: ex.Application, status: ex.Status}
+		entries[info.ID] = e
+		if ex.Complete {
+			fresh[info.ID] = e
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].BuildTimeMillis > out[j].BuildTimeMillis })
+	// Remember the complete ones; forget what is gone from the store.
+	s.mu.Lock()
+	if s.listed == nil {
+		s.listed = map[string]map[string]listEntry{}
+	}
+	m := s.listed[store.Name]
+	if m == nil {
+		m = map[string]listEntry{}
+		s.listed[store.Name] = m
+	}
+	maps.Copy(m, fresh)
+	for id := range m {
+		if _, ok := entries[id]; !ok {
+			delete(m, id)
+		}
+	}
+	s.mu.Unlock()
+
+	var ids []string
+	for id, e := range entries {
+		if f.Application != "" && e.application != f.Application {
+			continue
+		}
+		if len(f.Statuses) > 0 && !slices.Contains(f.Statuses, e.status) {
+			continue
+		}
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b string) int {
+		if c := cmp.Compare(entries[b].build, entries[a].build); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	start := (f.Page - 1) * f.Limit
+	if start >= len(ids) {
+		return nil, nil
+	}
+	ids = ids[start:min(start+f.Limit, len(ids))]
+	out := make([]*Execution, 0, len(ids))
+	for _, id := range ids {
+		ex, err := s.load(ctx, store, id)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			continue // deleted meanwhile
+		}
+		out = append(out, ex)
+	}
 	return out, nil
 }
 
