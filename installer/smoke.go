@@ -25,13 +25,19 @@ type SmokeOptions struct {
 	Progress io.Writer
 }
 
-// SmokeHost is a Deployer that can run the smoke canaries' sample apps
-// beside the service it deployed (the Kubernetes deployer).
-type SmokeHost interface {
-	// SmokeEnv returns an Env that runs the apps as Deployments in the
-	// service's namespace.
-	SmokeEnv(o SmokeOptions) (smoke.Env, error)
+// ServiceHost is a Deployer whose service is reached through it (the
+// Kubernetes deployer: the API server's service proxy).
+type ServiceHost interface {
 	// ServiceEndpoint returns a base URL of the deployed service reachable
 	// from this machine, with the client to use, after checking /health.
 	ServiceEndpoint(ctx context.Context) (baseURL string, client *http.Client, err error)
+}
+
+// SmokeHost is a ServiceHost that can run the smoke canaries' sample apps
+// beside the service it deployed.
+type SmokeHost interface {
+	ServiceHost
+	// SmokeEnv returns an Env that runs the apps as Deployments in the
+	// service's namespace.
+	SmokeEnv(o SmokeOptions) (smoke.Env, error)
 }

@@ -19,6 +19,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ctlproject/ctl/cmd/cmdutil"
+	"github.com/ctlproject/ctl/halconfig"
+	"github.com/ctlproject/ctl/installer"
 	kcanary "github.com/ctlproject/ctl/kayenta/canary"
 	"github.com/ctlproject/ctl/kayenta/judge"
 	"github.com/ctlproject/ctl/kayenta/report"
@@ -72,9 +74,10 @@ analysis as the service returns it (GET /standalone_canary_analysis/{id}).
 --report-html also writes the verdict (of the last judgement, with the interval
 scores) as one self-contained HTML page with a chart per metric.
 
-The service is the current local deployment's (the URL "ctl deploy apply"
-recorded), or --service for any other (a distributed deployment through a
-port-forward, a remote service). --metrics-account names one of the service's
+The service is the current deployment's: a local one at the URL "ctl deploy
+apply" recorded, a distributed one through the Kubernetes API server's service
+proxy (with the kubeconfig's credentials). --service names any other (a
+port-forward, an ingress, a remote service). --metrics-account names one of the service's
 metrics accounts (default: the service's default account).
 
 --pass and --marginal are the score thresholds; when neither is given, the
@@ -165,15 +168,16 @@ an unreadable config).`,
 			if pass < 0 || pass > 100 || marginal < 0 {
 				return cmdutil.FlagErrorf("--pass and --marginal are scores between 0 and 100")
 			}
+			client := &http.Client{Timeout: 30 * time.Second}
 			if service == "" {
-				service, err = localServiceURL(f, deployment)
+				service, client, err = deploymentService(cmd.Context(), f, deployment)
 				if err != nil {
 					return err
 				}
 			} else if u, err := url.Parse(service); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				return cmdutil.FlagErrorf("--service %q: want an http(s)://host:port URL", service)
 			}
-			c := &svcClient{base: strings.TrimRight(service, "/"), client: &http.Client{Timeout: 30 * time.Second}}
+			c := &svcClient{base: strings.TrimRight(service, "/"), client: client}
 
 			scopes := map[string]any{}
 			var scopeNames []string
@@ -277,8 +281,8 @@ an unreadable config).`,
 	fl.DurationVar(&lookback, "lookback", 0, "Analyse the window that ends now and lasted this long (instead of --start/--end)")
 	fl.DurationVar(&step, "step", 60*time.Second, "Resolution of the series, whole seconds")
 	fl.StringVar(&metricsAccount, "metrics-account", "", "Metrics account of the service (default: its default account)")
-	fl.StringVar(&service, "service", "", "URL of the analysis service (default: the current local deployment's)")
-	fl.StringVar(&deployment, "deployment", "", "Local deployment whose service to use when --service is not given (default: currentDeployment)")
+	fl.StringVar(&service, "service", "", "URL of the analysis service (default: the current deployment's)")
+	fl.StringVar(&deployment, "deployment", "", "Deployment whose service to use when --service is not given (default: currentDeployment)")
 	fl.Float64Var(&pass, "pass", 95, "Score at or above which the canary passes")
 	fl.Float64Var(&marginal, "marginal", 75, "Score at or below which the canary fails")
 	fl.StringVar(&reportP, "report-html", "", "Also write the verdict as a self-contained HTML page to this file")
@@ -328,37 +332,53 @@ func runWindow(startS, endS string, lookback time.Duration, lookbackSet bool, no
 // localServiceURL is the URL of a local deployment's service, from the
 // local-state.json that `ctl deploy apply` writes (read here, not through the
 // installer or smoke packages, so that the service binary keeps this command).
-func localServiceURL(f *cmdutil.Factory, deployment string) (string, error) {
+func deploymentService(ctx context.Context, f *cmdutil.Factory, deployment string) (string, *http.Client, error) {
 	store, err := f.Store()
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	loaded, err := store.Load()
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	d, err := loaded.Config.Resolve(deployment)
 	if err != nil {
-		return "", err
+		return "", nil, err
+	}
+	if d.DeploymentEnvironment.Type == halconfig.EnvDistributed {
+		// The service in the cluster, through the API server's service
+		// proxy; ctl-kube does that (it links client-go).
+		dep, err := installer.For(store.Home, d, f.IO.ErrOut)
+		if errors.Is(err, installer.ErrNeedsKubeBinary) {
+			return "", nil, cmdutil.ExecKube(f)
+		}
+		if err != nil {
+			return "", nil, err
+		}
+		host, ok := dep.(installer.ServiceHost)
+		if !ok {
+			return "", nil, fmt.Errorf("deployment %s: give the analysis service's URL with --service", d.Name)
+		}
+		return host.ServiceEndpoint(ctx)
 	}
 	path := filepath.Join(store.Home, d.Name, "local-state.json")
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("deployment %s has no local analysis service (no %s): run `ctl deploy apply`, or give the service's URL with --service", d.Name, path)
+		return "", nil, fmt.Errorf("deployment %s has no local analysis service (no %s): run `ctl deploy apply`, or give the service's URL with --service", d.Name, path)
 	}
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	var st struct {
 		URL string `json:"url"`
 	}
 	if err := json.Unmarshal(b, &st); err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
+		return "", nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if st.URL == "" {
-		return "", fmt.Errorf("%s has no service URL: run `ctl deploy apply`, or give --service", path)
+		return "", nil, fmt.Errorf("%s has no service URL: run `ctl deploy apply`, or give --service", path)
 	}
-	return st.URL, nil
+	return st.URL, &http.Client{Timeout: 30 * time.Second}, nil
 }
 
 // svcClient talks to the analysis service's Kayenta API.

@@ -301,6 +301,15 @@ func TestCanarySmokeDistributedNoSeries(t *testing.T) {
 	if left := smokeObjects(t, kube, ns); len(left) > 0 {
 		t.Errorf("created before the service answered: %v", left)
 	}
+	// ctl canary run goes the same way to a distributed deployment's service.
+	cfg := filepath.Join(t.TempDir(), "cfg.json")
+	os.WriteFile(cfg, []byte(`{"name":"c","applications":["a"],"judge":{"name":"NetflixACAJudge-v1.0"},
+"metrics":[{"name":"m","query":{"type":"prometheus","customInlineTemplate":"PromQL:up"},"groups":["g"],"scopeName":"default","analysisConfigurations":{"canary":{"direction":"increase"}}}],
+"classifier":{"groupWeights":{"g":100}}}`), 0o600)
+	out, err = ctl(home, "", "canary", "run", "--canary-config", cfg, "--control", "a", "--experiment", "b", "--lookback", "1h")
+	if exitCode(err) != 1 || !strings.Contains(out, "through the API server's service proxy") {
+		t.Errorf("canary run on a distributed deployment: exit %d: %s", exitCode(err), out)
+	}
 
 	var crd any
 	json.Unmarshal([]byte(serviceMonitorCRD), &crd)
