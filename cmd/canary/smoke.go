@@ -68,7 +68,7 @@ where W is four scrape intervals (at least 5s), at a step of one scrape interval
 thresholds pass 95 and marginal 75. The window starts W plus one scrape after
 the series appear and ends --duration after them. Scenarios:
 
-  healthy   baseline and canary alike (99% success, 20ms)  expected: pass
+  healthy   baseline and canary alike (95% success, 20ms)  expected: pass
   faulty    the canary answers 70% of requests             expected: fail
 
 Where the apps run follows the deployment:
