@@ -240,15 +240,9 @@ scrape_configs:
 	seen, stopKubelet := fakeKubelet(t, kube, ns, sd)
 	defer stopKubelet()
 
-	cmd := exec.Command(binary, "canary", "smoke", "--service", serviceURL, "--scrape-interval", "1s", "--duration", "15s", "-o", "json")
-	cmd.Env = append(os.Environ(), "CTL_HOME="+home)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	t.Logf("stderr:\n%s", stderr.String())
-	var rep smokeReport
-	if jerr := json.Unmarshal(stdout.Bytes(), &rep); jerr != nil || err != nil {
-		t.Fatalf("exit %d, stdout (%v): %s", exitCode(err), jerr, stdout.String())
+	rep, stdout, _, err := smokeJSON(t, home, "--service", serviceURL, "--scrape-interval", "1s", "--duration", "15s")
+	if err != nil {
+		t.Fatalf("exit %d: %s", exitCode(err), stdout)
 	}
 	want := map[string]string{"healthy": "pass", "faulty": "fail"}
 	for _, s := range rep.Scenarios {
@@ -257,7 +251,7 @@ scrape_configs:
 		}
 	}
 	if len(rep.Scenarios) != 2 {
-		t.Errorf("scenarios: %s", stdout.String())
+		t.Errorf("scenarios: %s", stdout)
 	}
 	deps := seen()
 	if len(deps) != 4 {

@@ -55,21 +55,10 @@ func TestCanarySmokeLocal(t *testing.T) {
 	}
 
 	reportDir := t.TempDir()
-	cmd := exec.Command(binary, "canary", "smoke", "--duration", "15s", "-o", "json", "--report-html", filepath.Join(reportDir, "report.html"))
-	cmd.Env = append(os.Environ(), "CTL_HOME="+home)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	t0 := time.Now()
-	err := cmd.Run()
-	took := time.Since(t0)
-	t.Logf("ctl canary smoke --duration 15s took %s; stderr:\n%s", took.Round(100*time.Millisecond), stderr.String())
-	var rep smokeReport
-	if jerr := json.Unmarshal(stdout.Bytes(), &rep); jerr != nil {
-		t.Fatalf("stdout is not the JSON report (%v): %s", jerr, stdout.String())
-	}
+	rep, stdout, stderr, err := smokeJSON(t, home, "--duration", "15s", "--report-html", filepath.Join(reportDir, "report.html"))
 	want := map[string]string{"healthy": "pass", "faulty": "fail"}
 	if len(rep.Scenarios) != 2 {
-		t.Fatalf("scenarios: %s", stdout.String())
+		t.Fatalf("scenarios: %s", stdout)
 	}
 	for _, s := range rep.Scenarios {
 		if want[s.Scenario] == "" || s.Expected != want[s.Scenario] || s.Verdict != want[s.Scenario] || s.ExecutionID == "" || s.AnalysisID == "" || len(s.Metrics) != 2 {
@@ -84,7 +73,7 @@ func TestCanarySmokeLocal(t *testing.T) {
 		}
 	}
 	if err != nil {
-		t.Fatalf("smoke exited %d with every verdict as expected? stdout:\n%s", exitCode(err), stdout.String())
+		t.Fatalf("smoke exited %d with every verdict as expected? stdout:\n%s", exitCode(err), stdout)
 	}
 	// One page per scenario, one chart per metric, and the summaries on
 	// stderr (stdout is pure JSON, checked above).
@@ -97,11 +86,11 @@ func TestCanarySmokeLocal(t *testing.T) {
 		if n := strings.Count(string(page), "<svg"); n != 2 {
 			t.Errorf("report of %s has %d <svg> charts, want 2 (one per metric)", sc, n)
 		}
-		if !strings.Contains(stderr.String(), "report-"+sc+".html") || !strings.Contains(stderr.String(), "Scenario "+sc) {
+		if !strings.Contains(stderr, "report-"+sc+".html") || !strings.Contains(stderr, "Scenario "+sc) {
 			t.Errorf("stderr does not show the %s summary and page", sc)
 		}
 	}
-	if !strings.Contains(stderr.String(), "SERIES") || !strings.Contains(stderr.String(), "SCORE:") {
+	if !strings.Contains(stderr, "SERIES") || !strings.Contains(stderr, "SCORE:") {
 		t.Errorf("no verdict summaries with sparklines on stderr")
 	}
 	// Everything it started is gone: the store's port is free again.
@@ -209,27 +198,18 @@ scrape_configs:
 		}
 	}
 
-	cmd := exec.Command(binary, "canary", "smoke", "--metrics-account", "my-prometheus", "--file-sd", sd,
-		"--scrape-interval", "1s", "--duration", "15s", "-o", "json")
-	cmd.Env = append(os.Environ(), "CTL_HOME="+home)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	t.Logf("stderr:\n%s", stderr.String())
-	var rep smokeReport
-	if jerr := json.Unmarshal(stdout.Bytes(), &rep); jerr != nil {
-		t.Fatalf("stdout is not the JSON report (%v): %s", jerr, stdout.String())
-	}
+	rep, stdout, stderr, err := smokeJSON(t, home, "--metrics-account", "my-prometheus", "--file-sd", sd,
+		"--scrape-interval", "1s", "--duration", "15s")
 	want := map[string]string{"healthy": "pass", "faulty": "fail"}
 	if len(rep.Scenarios) != 2 || err != nil {
-		t.Fatalf("exit %d, scenarios: %s", exitCode(err), stdout.String())
+		t.Fatalf("exit %d, scenarios: %s", exitCode(err), stdout)
 	}
 	for _, s := range rep.Scenarios {
 		if s.Verdict != want[s.Scenario] || len(s.Metrics) != 2 {
 			t.Errorf("scenario %s: verdict %s, score %v, error %q", s.Scenario, s.Verdict, s.Score, s.Error)
 		}
 	}
-	if !strings.Contains(stderr.String(), "Targets written to "+sd) {
+	if !strings.Contains(stderr, "Targets written to "+sd) {
 		t.Errorf("stderr does not say where the targets went")
 	}
 	// The targets are withdrawn, and the series were Prometheus's own.
@@ -272,6 +252,23 @@ func TestCanarySmokeNoSeries(t *testing.T) {
 	if b, _ := os.ReadFile(sd); strings.Contains(string(b), "127.0.0.1") {
 		t.Errorf("%s still lists targets:\n%s", sd, b)
 	}
+}
+
+// smokeJSON runs `ctl canary smoke -o json` with args in home, logs its
+// stderr and decodes its stdout, which must be the JSON report.
+func smokeJSON(t *testing.T, home string, args ...string) (rep smokeReport, stdout, stderr string, err error) {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"canary", "smoke", "-o", "json"}, args...)...)
+	cmd.Env = append(os.Environ(), "CTL_HOME="+home)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	t0 := time.Now()
+	err = cmd.Run()
+	t.Logf("ctl canary smoke %v took %s; stderr:\n%s", args, time.Since(t0).Round(100*time.Millisecond), errOut.String())
+	if jerr := json.Unmarshal(out.Bytes(), &rep); jerr != nil {
+		t.Fatalf("stdout is not the JSON report (%v, exit %d): %s", jerr, exitCode(err), out.String())
+	}
+	return rep, out.String(), errOut.String(), err
 }
 
 // interruptAt runs ctl with args in home and, once a line of its stderr

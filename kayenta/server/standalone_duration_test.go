@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -62,15 +61,7 @@ func TestStandaloneSubMinute(t *testing.T) {
 		}
 		s := analysisStart
 		wantWindows(t, st, []window{{s, s.Add(seconds(3))}, {s, s.Add(seconds(6))}})
-		want := []string{"Interval Wait #1", "Run Canary #1", "Interval Wait #2", "Run Canary #2", "Generate Canary Analysis Result"}
-		if got := st.stageNames(); fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("stages %v, want %v", got, want)
-		}
-		for _, stage := range st.StageStatus {
-			if stage.Status != "succeeded" {
-				t.Errorf("stage %s: %s", stage.Name, stage.Status)
-			}
-		}
+		wantStagesSucceeded(t, st, "Interval Wait #1", "Run Canary #1", "Interval Wait #2", "Run Canary #2", "Generate Canary Analysis Result")
 		wantRealTime(t, st)
 		// Real time: the two interval waits add up to the 6 s lifetime.
 		if _, slept := clock.totals(); slept != seconds(6) {

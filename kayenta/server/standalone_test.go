@@ -256,6 +256,19 @@ func wantWindows(t *testing.T, st *analysisStatus, want []window) {
 func minutes(n int) time.Duration { return time.Duration(n) * time.Minute }
 
 // stageNames lists the stage names in order.
+// wantStagesSucceeded checks the analysis's stages, in order, all succeeded.
+func wantStagesSucceeded(t *testing.T, st *analysisStatus, want ...string) {
+	t.Helper()
+	if got := st.stageNames(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("stages %v, want %v", got, want)
+	}
+	for _, s := range st.StageStatus {
+		if s.Status != "succeeded" {
+			t.Errorf("stage %s: %s", s.Name, s.Status)
+		}
+	}
+}
+
 func (st *analysisStatus) stageNames() []string {
 	var out []string
 	for _, s := range st.StageStatus {
@@ -314,15 +327,7 @@ func TestStandaloneSeedPipeline(t *testing.T) {
 			}
 		}
 		// Real time: one interval wait per judgement, 3 virtual minutes in all.
-		want := []string{"Interval Wait #1", "Run Canary #1", "Interval Wait #2", "Run Canary #2", "Interval Wait #3", "Run Canary #3", "Generate Canary Analysis Result"}
-		if got := st.stageNames(); fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("stages %v, want %v", got, want)
-		}
-		for _, s := range st.StageStatus {
-			if s.Status != "succeeded" {
-				t.Errorf("stage %s: %s", s.Name, s.Status)
-			}
-		}
+		wantStagesSucceeded(t, st, "Interval Wait #1", "Run Canary #1", "Interval Wait #2", "Run Canary #2", "Interval Wait #3", "Run Canary #3", "Generate Canary Analysis Result")
 		wantRealTime(t, st)
 		if _, slept := clock.totals(); slept < minutes(3) || slept >= minutes(4) {
 			t.Errorf("slept %v of virtual time, want the 3m lifetime", slept)
