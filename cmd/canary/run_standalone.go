@@ -221,7 +221,7 @@ func (r *standaloneRun) run(ctx context.Context) error {
 		if r.format == cmdutil.FormatJSON {
 			_ = writeIndented(r.f.IO.Out, rawA)
 		}
-		return fmt.Errorf("standalone canary analysis %s ended %s with no judgement: %s", id, a.Status, exceptionText(a.Exception))
+		return fmt.Errorf("standalone canary analysis %s ended %s with no judgement: %s", id, a.Status, report.ExceptionText(a.Exception))
 	}
 	last := results[len(results)-1]
 	var pairs []judge.MetricSetPair
@@ -253,7 +253,7 @@ func (r *standaloneRun) run(ctx context.Context) error {
 	}
 	if a.Status != kcanary.StatusSucceeded || res == nil || !res.DidPassThresholds {
 		if r.format == cmdutil.FormatJSON {
-			fmt.Fprintln(errOut, verdictLine(a))
+			fmt.Fprintln(errOut, report.VerdictLine(a))
 		}
 		return cmdutil.ErrSilent
 	}
@@ -277,7 +277,7 @@ func (r *standaloneRun) cancel(id string) error {
 }
 
 // writeReport writes the last judgement's HTML report with the interval
-// scores and the analysis verdict as details.
+// scores and the analysis verdict as details (report.FromAnalysis).
 func (r *standaloneRun) writeReport(ctx context.Context, a *kcanary.Analysis, last kcanary.ExecutionResult) error {
 	errOut := r.f.IO.ErrOut
 	if last.ExecutionID == "" {
@@ -289,18 +289,8 @@ func (r *standaloneRun) writeReport(ctx context.Context, a *kcanary.Analysis, la
 		return fmt.Errorf("reading the last judgement for the HTML report: %w", err)
 	}
 	pairs, note := r.c.pairs(ctx, ex)
-	rep := report.FromExecution(last.ExecutionID, ex, pairs, note)
-	rep.Details = append(rep.Details, report.Detail{Name: "Standalone analysis", Value: a.PipelineID + " (" + a.Status + ")"})
-	count := r.spec.count
-	if a.Plan != nil {
-		count = a.Plan.Count
-	}
-	for i, er := range a.CanaryAnalysisExecutionResult.CanaryExecutionResults {
-		rep.Details = append(rep.Details, report.Detail{Name: fmt.Sprintf("Interval %d/%d", i+1, count),
-			Value: fmt.Sprintf("%s, window %s UTC", scoreText(er), windowText(er))})
-	}
-	rep.Details = append(rep.Details, report.Detail{Name: "Analysis verdict", Value: verdictLine(a)},
-		report.Detail{Name: "Canary config file", Value: r.configPath}, report.Detail{Name: "Service", Value: r.c.base})
+	rep := report.FromAnalysis(a, ex, pairs, note, r.spec.count)
+	rep.Details = append(rep.Details, report.Detail{Name: "Canary config file", Value: r.configPath}, report.Detail{Name: "Service", Value: r.c.base})
 	return writeReportFile(r.reportPath, rep, errOut)
 }
 
@@ -383,7 +373,7 @@ func (p *analysisProgress) update(a *kcanary.Analysis, now time.Time) {
 	for ; p.printed < len(results); p.printed++ {
 		p.clear()
 		er := results[p.printed]
-		fmt.Fprintf(p.w, "interval %d/%d: %s, window %s\n", p.printed+1, p.count, strings.ToLower(scoreText(er)), windowText(er))
+		fmt.Fprintf(p.w, "interval %d/%d: %s, window %s\n", p.printed+1, p.count, strings.ToLower(report.ScoreText(er)), report.WindowText(er))
 	}
 	if a.Complete || a.Plan == nil || !a.Plan.RealTime {
 		return
@@ -418,66 +408,20 @@ func (p *analysisProgress) update(a *kcanary.Analysis, now time.Time) {
 	}
 }
 
-// scoreText is "score 100 (Pass)" for a judgement, or why it has none.
-func scoreText(er kcanary.ExecutionResult) string {
-	if er.Result != nil && er.Result.JudgeResult != nil {
-		s := er.Result.JudgeResult.Score
-		return fmt.Sprintf("score %s (%s)", report.Num(float64(s.Score)), s.Classification)
-	}
-	return fmt.Sprintf("no score (%s: %s)", er.ExecutionStatus, exceptionText(er.Exception))
-}
-
-// windowText is a judgement's window as "12:00:00–12:02:00" (UTC).
-func windowText(er kcanary.ExecutionResult) string {
-	f := func(ms int64) string { return time.UnixMilli(ms).UTC().Format("15:04:05") }
-	return f(er.JudgementStartTimeMillis) + "–" + f(er.JudgementEndTimeMillis)
-}
-
-func exceptionText(e *kcanary.Exception) string {
-	if e == nil || e.Message == "" {
-		return "no reason given"
-	}
-	return e.Message
-}
-
-// verdictLine is the analysis's canaryScoreMessage, and why it stopped when
-// it did not run to the end.
-func verdictLine(a *kcanary.Analysis) string {
-	var parts []string
-	if r := a.CanaryAnalysisExecutionResult; r != nil && r.CanaryScoreMessage != "" {
-		parts = append(parts, r.CanaryScoreMessage)
-	}
-	if a.Status != kcanary.StatusSucceeded {
-		n := 0
-		if r := a.CanaryAnalysisExecutionResult; r != nil {
-			n = len(r.CanaryExecutionResults)
-		}
-		if a.Plan != nil && a.Status == kcanary.StatusTerminal && n > 0 && n < a.Plan.Count {
-			parts = append(parts, fmt.Sprintf("The analysis stopped after interval %d/%d: %s", n, a.Plan.Count, exceptionText(a.Exception)))
-		} else {
-			parts = append(parts, fmt.Sprintf("The analysis ended %s: %s", a.Status, exceptionText(a.Exception)))
-		}
-	}
-	return strings.Join(parts, " ")
-}
-
 // writeIntervals prints a line per interval (the ones not run too) and the
 // analysis's verdict.
 func writeIntervals(w io.Writer, a *kcanary.Analysis, count int) {
-	if a.Plan != nil {
-		count = a.Plan.Count
-	}
 	results := a.CanaryAnalysisExecutionResult.CanaryExecutionResults
-	count = max(count, len(results))
+	count = report.IntervalCount(a, count)
 	rows := [][]string{{"INTERVAL", "WINDOW (UTC)", "SCORE", "RESULT"}}
 	for i, er := range results {
 		score, class := "-", strings.ToLower(er.ExecutionStatus)
 		if er.Result != nil && er.Result.JudgeResult != nil {
 			score, class = report.Num(float64(er.Result.JudgeResult.Score.Score)), string(er.Result.JudgeResult.Score.Classification)
 		} else {
-			class += ": " + exceptionText(er.Exception)
+			class += ": " + report.ExceptionText(er.Exception)
 		}
-		rows = append(rows, []string{fmt.Sprintf("%d/%d", i+1, count), windowText(er), score, class})
+		rows = append(rows, []string{fmt.Sprintf("%d/%d", i+1, count), report.WindowText(er), score, class})
 	}
 	for i := len(results); i < count; i++ {
 		win := "-"
@@ -503,5 +447,5 @@ func writeIntervals(w io.Writer, a *kcanary.Analysis, count int) {
 		}
 		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
 	}
-	fmt.Fprintln(w, "ANALYSIS: "+verdictLine(a))
+	fmt.Fprintln(w, "ANALYSIS: "+report.VerdictLine(a))
 }

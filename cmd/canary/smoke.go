@@ -103,7 +103,7 @@ stderr. --report-html FILE writes each scenario's verdict as a self-contained
 HTML page with a chart per metric: FILE itself when one scenario runs, else
 one page per scenario, FILE with "-<scenario>" before its extension
 (report.html gives report-healthy.html and report-faulty.html). The service
-serves the same page at /report/<executionId>.
+serves the same page at /report/<analysisId> (the analysisId of -o json).
 
 Exit status 0 only when every scenario got its expected verdict, 1 otherwise.
 

@@ -98,10 +98,15 @@ func TestCanarySmokeLocal(t *testing.T) {
 		t.Errorf("port %d of the embedded Prometheus still in use after smoke", st.MetricsPort)
 	}
 
-	// The stored execution is readable from the service.
+	// The stored execution is readable from the service, and the service
+	// serves the analysis's report page.
 	id := rep.Scenarios[0].ExecutionID
-	if out, err := exec.Command("curl", "-sf", st.URL+"/canary/"+id).CombinedOutput(); err == nil && !strings.Contains(string(out), `"complete":true`) {
-		t.Errorf("GET /canary/%s: %s", id, out)
+	if out, err := exec.Command("curl", "-sf", st.URL+"/canary/"+id).CombinedOutput(); err != nil || !strings.Contains(string(out), `"complete":true`) {
+		t.Errorf("GET /canary/%s: %v %s", id, err, out)
+	}
+	aid := rep.Scenarios[0].AnalysisID
+	if out, err := exec.Command("curl", "-sf", st.URL+"/report/"+aid).CombinedOutput(); err != nil || strings.Count(string(out), "<svg") != 2 || !strings.Contains(string(out), "Interval 1/1") {
+		t.Errorf("GET /report/%s: %v %.500s", aid, err, out)
 	}
 
 	// Ctrl-C while an analysis runs stops everything and exits 1.

@@ -6,6 +6,8 @@
 // over time, drawn server-side; no scripts, fonts or external resources, so
 // the page works offline and can be mailed or archived as one file).
 //
-// The service serves the page for a stored execution at GET /report/{id}
-// (kayenta/api/report.go); `ctl canary judge --report-html FILE` writes it.
+// The service serves the page for a stored execution (FromExecution) or a
+// standalone analysis (FromAnalysis: its last judgement with the score of each
+// interval) at GET /report/{id} (kayenta/api/report.go); `ctl canary judge`,
+// `ctl canary run` and `ctl canary smoke --report-html FILE` write it.
 package report
