@@ -67,7 +67,7 @@ func TestShapeErrors(t *testing.T) {
 func TestShapesThatLoad(t *testing.T) {
 	home, err := os.UserHomeDir()
 	if err != nil {
-		t.Skip(err)
+		t.Fatal(err)
 	}
 	cfg, ws := parse(t, `
 defaults: &defaults
