@@ -1,40 +1,21 @@
 package halconfig
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/ctlproject/ctl/kayenta/config/yamlpos"
 )
 
-// FieldError is a problem in a config file, with its position.
-type FieldError struct {
-	File         string
-	Line, Column int
-	// Path is the field path, such as deploymentConfigurations[0].canary.enabled.
-	Path string
-	Msg  string
-}
-
-func (e *FieldError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ":%d:%d", e.Line, e.Column)
-	}
-	b.WriteString(": ")
-	if e.Path != "" {
-		b.WriteString(e.Path + ": ")
-	}
-	b.WriteString(e.Msg)
-	return b.String()
-}
+// FieldError is a problem in a config file, with its position; Path is
+// the field path, such as deploymentConfigurations[0].canary.enabled.
+type FieldError = yamlpos.FieldError
 
 // ParseError holds every problem found while reading a config file.
 type ParseError struct {
@@ -73,11 +54,7 @@ type decoder struct {
 }
 
 func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
-	fe := &FieldError{File: d.file, Path: path, Msg: fmt.Sprintf(format, args...)}
-	if n != nil {
-		fe.Line, fe.Column = n.Line, n.Column
-	}
-	d.errs = append(d.errs, fe)
+	d.errs = append(d.errs, yamlpos.Errorf(d.file, n, path, format, args...))
 }
 
 func (d *decoder) unknown(kn *yaml.Node, path, key string, known []string) {
@@ -266,56 +243,19 @@ func yamlFields(t reflect.Type) (map[string]int, []string) {
 	return m, names
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// syntaxErrorLine returns the line a YAML syntax error is on: the line after
-// the longest prefix of whole lines that still parses. yaml.v3 reports the
-// line where the enclosing block starts (0-based for parser errors), which
-// can be several lines before the mistake. 0 means unknown.
-func syntaxErrorLine(data []byte) int {
-	lines := strings.SplitAfter(string(data), "\n")
-	if len(lines) > 5000 {
-		return 0
-	}
-	for n := len(lines) - 1; n >= 0; n-- {
-		var doc yaml.Node
-		if yaml.Unmarshal([]byte(strings.Join(lines[:n], "")), &doc) == nil {
-			return n + 1
-		}
-	}
-	return 0
-}
-
 // Parse reads a config file's bytes: it finds the schema version, migrates
 // an older schema, and decodes strictly. file names the source in errors.
 // The returned version is the schema version the bytes were written in.
 func Parse(file string, data []byte) (*Halconfig, string, error) {
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	err := dec.Decode(&doc)
-	if errors.Is(err, io.EOF) {
-		return NewConfig(), APIVersion, nil
+	doc, extra, serr := yamlpos.Decode(file, data)
+	if serr != nil {
+		return nil, "", &ParseError{File: file, Errs: []*FieldError{serr}}
 	}
-	if err == nil {
-		var extra yaml.Node
-		if dec.Decode(&extra) == nil {
-			return nil, "", &ParseError{File: file, Errs: []*FieldError{{File: file, Line: extra.Line, Column: extra.Column,
-				Msg: "a second YAML document: a config file holds exactly one (remove the extra ---)"}}}
-		}
+	if extra != nil {
+		return nil, "", &ParseError{File: file, Errs: []*FieldError{yamlpos.Errorf(file, extra, "",
+			"a second YAML document: a config file holds exactly one (remove the extra ---)")}}
 	}
-	if err != nil {
-		fe := &FieldError{File: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
-		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
-			fe.Line, _ = strconv.Atoi(m[1])
-			fe.Column = 1
-			fe.Msg = m[2]
-			if l := syntaxErrorLine(data); l > 0 {
-				fe.Line = l
-			}
-		}
-		return nil, "", &ParseError{File: file, Errs: []*FieldError{fe}}
-	}
-	if len(doc.Content) == 0 {
+	if doc == nil || len(doc.Content) == 0 {
 		return NewConfig(), APIVersion, nil
 	}
 	root := doc.Content[0]

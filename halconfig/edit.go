@@ -21,8 +21,9 @@ type EditResult struct {
 	Changed bool
 	// Problems are the validation findings after the edit (empty with NoValidate).
 	Problems Problems
-	// Migrated names the older schema the file was migrated from, if any.
-	Migrated string
+	// Migrated names the older schema the file was migrated from, if any;
+	// Backup is the file its bytes were kept in.
+	Migrated, Backup string
 }
 
 // BlockedError is returned when an edit would add ERROR or FATAL problems.
@@ -115,12 +116,13 @@ func (s *Store) Edit(opts EditOptions, mutate func(h *Halconfig, d *DeploymentCo
 	if bytes.Equal(orig, next) {
 		return res, nil
 	}
-	if err := s.Save(cfg, loaded); err != nil {
+	backup, err := s.Save(cfg, loaded)
+	if err != nil {
 		return nil, err
 	}
 	res.Changed = true
 	if loaded.Version != APIVersion {
-		res.Migrated = loaded.Version
+		res.Migrated, res.Backup = loaded.Version, backup
 	}
 	return res, nil
 }

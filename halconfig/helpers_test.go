@@ -10,11 +10,7 @@ import (
 // readTestdata returns the bytes of testdata/<rel>.
 func readTestdata(t *testing.T, rel string) []byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", rel))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
+	return mustReadFile(t, filepath.Join("testdata", rel))
 }
 
 // mustParse parses testdata/<rel>, failing the test on any error.

@@ -58,6 +58,17 @@ func defaultCanary() Canary {
 }
 
 func TestParseGood(t *testing.T) {
+	// localDefault is a config with one local deployment, default.
+	localDefault := func(c Canary) *Halconfig {
+		return &Halconfig{
+			APIVersion: "ctl/v1", Kind: "Halconfig", CurrentDeployment: "default",
+			DeploymentConfigurations: []*DeploymentConfiguration{{
+				Name:                  "default",
+				DeploymentEnvironment: DeploymentEnvironment{Type: "local"},
+				Canary:                c,
+			}},
+		}
+	}
 	withInteg := func(c Canary, name string, f func(si *ServiceIntegration)) Canary {
 		f(c.Integration(name))
 		return c
@@ -67,39 +78,9 @@ func TestParseGood(t *testing.T) {
 		version string
 		want    *Halconfig // nil: only parse and round-trip
 	}{
-		{
-			file: "minimal.yaml", version: "ctl/v1",
-			want: &Halconfig{
-				APIVersion: "ctl/v1", Kind: "Halconfig", CurrentDeployment: "default",
-				DeploymentConfigurations: []*DeploymentConfiguration{{
-					Name:                  "default",
-					DeploymentEnvironment: DeploymentEnvironment{Type: "local"},
-					Canary:                defaultCanary(),
-				}},
-			},
-		},
-		{
-			file: "seed.yaml", version: "ctl/v1",
-			want: &Halconfig{
-				APIVersion: "ctl/v1", Kind: "Halconfig", CurrentDeployment: "default",
-				DeploymentConfigurations: []*DeploymentConfiguration{{
-					Name:                  "default",
-					DeploymentEnvironment: DeploymentEnvironment{Type: "local"},
-					Canary:                seedCanary("http://prometheus.example:9090"),
-				}},
-			},
-		},
-		{
-			file: "seed-v1alpha1.yaml", version: "ctl/v1alpha1",
-			want: &Halconfig{
-				APIVersion: "ctl/v1", Kind: "Halconfig", CurrentDeployment: "default",
-				DeploymentConfigurations: []*DeploymentConfiguration{{
-					Name:                  "default",
-					DeploymentEnvironment: DeploymentEnvironment{Type: "local"},
-					Canary:                seedCanary("http://prometheus.example:9090"),
-				}},
-			},
-		},
+		{file: "minimal.yaml", version: "ctl/v1", want: localDefault(defaultCanary())},
+		{file: "seed.yaml", version: "ctl/v1", want: localDefault(seedCanary("http://prometheus.example:9090"))},
+		{file: "seed-v1alpha1.yaml", version: "ctl/v1alpha1", want: localDefault(seedCanary("http://prometheus.example:9090"))},
 		{
 			file: "two-deployments.yaml", version: "ctl/v1",
 			want: func() *Halconfig {

@@ -97,10 +97,13 @@ type SensitiveField struct {
 	Value string
 }
 
-// IsReference reports whether the value is a reference to a secret kept
-// elsewhere ("encrypted:..." as Halyard's secret engines write them) rather
-// than the secret or the file itself.
-func (s SensitiveField) IsReference() bool { return strings.HasPrefix(s.Value, "encrypted:") }
+// IsSecretReference reports whether a field's value is a reference to a
+// secret kept elsewhere ("encrypted:..." as Halyard's secret engines write
+// them) rather than the secret or the file itself.
+func IsSecretReference(value string) bool { return strings.HasPrefix(value, "encrypted:") }
+
+// IsReference reports whether the value is a secret reference (IsSecretReference).
+func (s SensitiveField) IsReference() bool { return IsSecretReference(s.Value) }
 
 // SensitiveFields lists, in config order, every field with a value that is a
 // secret (Field.Secret) or a local file (Field.LocalFile, and each

@@ -84,34 +84,36 @@ func (s *Store) Lock() (func(), error) {
 }
 
 // Save writes cfg atomically; the caller holds the lock. When the file on
-// disk was an older schema, its bytes are first kept as config.<version>.bak.
-func (s *Store) Save(cfg *Halconfig, prev *Loaded) error {
+// disk was an older schema, its bytes are first kept as config.<version>.bak
+// (a time-stamped name when that file holds an earlier original), and
+// backup is that file's path.
+func (s *Store) Save(cfg *Halconfig, prev *Loaded) (backup string, err error) {
 	cfg.Normalize()
 	data, err := Marshal(cfg)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if prev != nil && prev.Raw != nil && prev.Version != APIVersion {
-		bak := fmt.Sprintf("%s.%s.bak", s.Path, sanitizeVersion(prev.Version))
-		if old, err := os.ReadFile(bak); err == nil && !bytes.Equal(old, prev.Raw) {
+		backup = fmt.Sprintf("%s.%s.bak", s.Path, sanitizeVersion(prev.Version))
+		if old, err := os.ReadFile(backup); err == nil && !bytes.Equal(old, prev.Raw) {
 			// An earlier migration's original is kept; this one gets a time-stamped name.
-			bak = fmt.Sprintf("%s.%s.%s.bak", s.Path, sanitizeVersion(prev.Version), time.Now().UTC().Format("20060102T150405Z"))
+			backup = fmt.Sprintf("%s.%s.%s.bak", s.Path, sanitizeVersion(prev.Version), time.Now().UTC().Format("20060102T150405Z"))
 		}
-		if err := WriteFileAtomic(bak, prev.Raw, 0o600); err != nil {
-			return fmt.Errorf("keeping the %s file before migrating: %w", prev.Version, err)
+		if err := WriteFileAtomic(backup, prev.Raw, 0o600); err != nil {
+			return "", fmt.Errorf("keeping the %s file before migrating: %w", prev.Version, err)
 		}
 	}
 	if err := WriteFileAtomic(s.Path, data, 0o600); err != nil {
-		return fmt.Errorf("writing config: %w", err)
+		return "", fmt.Errorf("writing config: %w", err)
 	}
 	for _, d := range cfg.DeploymentConfigurations {
 		for _, sub := range []string{"profiles", "service-settings"} {
 			if err := os.MkdirAll(filepath.Join(s.DeploymentDir(d.Name), sub), 0o700); err != nil {
-				return fmt.Errorf("creating deployment folder: %w", err)
+				return "", fmt.Errorf("creating deployment folder: %w", err)
 			}
 		}
 	}
-	return nil
+	return backup, nil
 }
 
 func sanitizeVersion(v string) string {

@@ -205,7 +205,7 @@ func (v *validator) account(p *Provider, si *ServiceIntegration, a *Account, loc
 				fmt.Sprintf("Set it with `ctl config canary %s account edit %s --%s VALUE`.", p.Name, a.Name, f.Flag))
 			continue
 		}
-		if val == "" || strings.HasPrefix(val, "encrypted:") {
+		if val == "" || IsSecretReference(val) {
 			continue
 		}
 		if f.URL {
@@ -221,7 +221,7 @@ func (v *validator) account(p *Provider, si *ServiceIntegration, a *Account, loc
 	}
 	switch p.Name {
 	case "prometheus":
-		if f := a.Get("usernamePasswordFile"); f != "" && !strings.HasPrefix(f, "encrypted:") {
+		if f := a.Get("usernamePasswordFile"); f != "" && !IsSecretReference(f) {
 			data, err := os.ReadFile(f)
 			switch {
 			case err != nil:
@@ -239,7 +239,7 @@ func (v *validator) account(p *Provider, si *ServiceIntegration, a *Account, loc
 		if a.Get("bucket") != "" && a.Get("project") == "" {
 			v.add(Error, loc+".project", "A bucketed Google account needs a project.", "Set --project.")
 		}
-		if f := a.Get("jsonPath"); f != "" && !strings.HasPrefix(f, "encrypted:") {
+		if f := a.Get("jsonPath"); f != "" && !IsSecretReference(f) {
 			data, err := os.ReadFile(f)
 			switch {
 			case err != nil:

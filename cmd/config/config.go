@@ -5,7 +5,6 @@ package config
 import (
 	"fmt"
 	"sort"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -149,8 +148,8 @@ func (o *Options) edit(mutate func(h *halconfig.Halconfig, d *halconfig.Deployme
 	}
 	cmdutil.PrintProblems(o.f.IO, res.Problems)
 	if res.Migrated != "" {
-		fmt.Fprintf(o.f.IO.ErrOut, "+ Migrated %s from schema %s to %s (the previous file is kept as %s.%s.bak)\n",
-			store.Path, res.Migrated, halconfig.APIVersion, store.Path, strings.ReplaceAll(res.Migrated, "/", "-"))
+		fmt.Fprintf(o.f.IO.ErrOut, "+ Migrated %s from schema %s to %s (the previous file is kept as %s)\n",
+			store.Path, res.Migrated, halconfig.APIVersion, res.Backup)
 	}
 	if !res.Changed {
 		fmt.Fprintln(o.f.IO.Out, "- No changes supplied.")

@@ -30,11 +30,12 @@ An existing ctl deployment of the same name is only replaced with --force.`,
 			var replaced bool
 			err = o.edit(func(h *halconfig.Halconfig, _ *halconfig.DeploymentConfiguration) error {
 				if existing := h.Deployment(imp.Deployment.Name); existing != nil {
-					if !force && !halconfig.IsPristine(existing) {
+					// A deployment as NewDeployment makes it holds nothing to lose.
+					replaced = !halconfig.IsPristine(existing)
+					if replaced && !force {
 						return fmt.Errorf("deployment %q already exists in the ctl config: pass --force to replace it, or --deployment NAME to import another one", imp.Deployment.Name)
 					}
 					*existing = *imp.Deployment
-					replaced = !halconfig.IsPristine(existing)
 				} else {
 					h.DeploymentConfigurations = append(h.DeploymentConfigurations, imp.Deployment)
 				}

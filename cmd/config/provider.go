@@ -203,7 +203,7 @@ func (af *accountFlags) apply(o *Options, fl *pflag.FlagSet, a *halconfig.Accoun
 			}
 			v = s
 		}
-		if f.LocalFile && v != "" && !strings.HasPrefix(v, "encrypted:") {
+		if f.LocalFile && v != "" && !halconfig.IsSecretReference(v) {
 			abs, err := filepath.Abs(v)
 			if err != nil {
 				return fmt.Errorf("--%s: %w", f.Flag, err)

@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/ctlproject/ctl/kayenta/config/yamlpos"
 )
 
 // binder reads typed values off the property tree, collecting errors and
@@ -25,19 +28,11 @@ type binder struct {
 }
 
 func (b *binder) errorf(n *yaml.Node, path, format string, args ...any) {
-	fe := &FieldError{File: b.file, Path: path, Msg: fmt.Sprintf(format, args...)}
-	if n != nil {
-		fe.Line, fe.Column = n.Line, n.Column
-	}
-	b.errs = append(b.errs, fe)
+	b.errs = append(b.errs, yamlpos.Errorf(b.file, n, path, format, args...))
 }
 
 func (b *binder) warnf(n *yaml.Node, path, format string, args ...any) {
-	w := Warning{File: b.file, Path: path, Msg: fmt.Sprintf(format, args...)}
-	if n != nil {
-		w.Line, w.Column = n.Line, n.Column
-	}
-	b.warns = append(b.warns, w)
+	b.warns = append(b.warns, Warning(*yamlpos.Errorf(b.file, n, path, format, args...)))
 }
 
 // where is the node to point at for a property: its value, else its key.
@@ -87,12 +82,21 @@ func (b *binder) section(p *prop, key string) *prop {
 	return c
 }
 
-// asMap marks p used and reports whether it can be read as a mapping.
-func (b *binder) asMap(p *prop) bool {
+// use marks p used; false when p is set more than once (reported, and
+// the subtree skipped).
+func (b *binder) use(p *prop) bool {
 	p.used = true
 	if len(p.dups) > 0 {
 		b.reportDups(p)
 		skipAll(p)
+		return false
+	}
+	return true
+}
+
+// asMap marks p used and reports whether it can be read as a mapping.
+func (b *binder) asMap(p *prop) bool {
+	if !b.use(p) {
 		return false
 	}
 	if p.val != nil && !isNull(p.val) && !isEmpty(p.val) {
@@ -116,10 +120,7 @@ func isEmpty(n *yaml.Node) bool {
 // scalar marks p used and returns its scalar value node, or nil when it is
 // null or wrong (reported).
 func (b *binder) scalar(p *prop, want string) *yaml.Node {
-	p.used = true
-	if len(p.dups) > 0 {
-		b.reportDups(p)
-		skipAll(p)
+	if !b.use(p) {
 		return nil
 	}
 	if len(p.kids) > 0 {
@@ -290,10 +291,7 @@ func (b *binder) abs(s string) string {
 // list returns the elements of a list property in index order, reporting
 // a gap in the indexes (Spring stops binding at the first gap).
 func (b *binder) list(p *prop, want string) []*prop {
-	p.used = true
-	if len(p.dups) > 0 {
-		b.reportDups(p)
-		skipAll(p)
+	if !b.use(p) {
 		return nil
 	}
 	if len(p.kids) > 0 {
@@ -374,18 +372,24 @@ func (b *binder) supportedTypes(acct *prop) ([]SupportedType, *prop, bool) {
 	if !ok {
 		return nil, c, false
 	}
-	out := []SupportedType{}
+	return enumValues(b, vals, parseSupportedType, "unknown supported type %q (want METRICS_STORE, OBJECT_STORE or CONFIGURATION_STORE)"), c, true
+}
+
+// enumValues parses each of vals, in order and without repeats; a value
+// parse does not know is reported with unknown, a format for the value.
+func enumValues[T comparable](b *binder, vals []listValue, parse func(string) (T, bool), unknown string) []T {
+	out := []T{}
 	for _, v := range vals {
-		t, ok := parseSupportedType(v.s)
+		t, ok := parse(v.s)
 		if !ok {
-			b.errorf(v.node, v.path, "unknown supported type %q (want METRICS_STORE, OBJECT_STORE or CONFIGURATION_STORE)", v.s)
+			b.errorf(v.node, v.path, unknown, v.s)
 			continue
 		}
-		if !Has(out, t) {
+		if !slices.Contains(out, t) {
 			out = append(out, t)
 		}
 	}
-	return out, c, true
+	return out
 }
 
 // present reports whether a property is set to something: not absent,

@@ -5,18 +5,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/ctlproject/ctl/kayenta/config/yamlpos"
 )
 
-// FieldError is a problem with a key of a config file, with its position.
-type FieldError struct {
-	File         string
-	Line, Column int
-	// Path is the key path, such as kayenta.prometheus.accounts[0].name.
-	Path string
-	Msg  string
-}
-
-func (e *FieldError) Error() string { return position(e.File, e.Line, e.Column, e.Path, e.Msg) }
+// FieldError is a problem with a key of a config file, with its position;
+// Path is the key path, such as kayenta.prometheus.accounts[0].name.
+type FieldError = yamlpos.FieldError
 
 // ParseError holds every problem that stops the config file from loading.
 type ParseError struct {
@@ -33,31 +28,12 @@ func (e *ParseError) Error() string {
 }
 
 // Warning is a problem that does not stop the service: a key it does not
-// read, a provider it does not serve, a setting that has no effect.
-type Warning struct {
-	File         string
-	Line, Column int
-	// Path is the key path, such as redis.connection.
-	Path string
-	Msg  string
-}
+// read, a provider it does not serve, a setting that has no effect. It is
+// positioned as a FieldError is; Path is such as redis.connection.
+type Warning FieldError
 
 // String formats the warning as file:line:column: path: message.
-func (w Warning) String() string { return position(w.File, w.Line, w.Column, w.Path, w.Msg) }
-
-func position(file string, line, col int, path, msg string) string {
-	var b strings.Builder
-	b.WriteString(file)
-	if line > 0 {
-		fmt.Fprintf(&b, ":%d:%d", line, col)
-	}
-	b.WriteString(": ")
-	if path != "" {
-		b.WriteString(path + ": ")
-	}
-	b.WriteString(msg)
-	return b.String()
-}
+func (w Warning) String() string { return (*FieldError)(&w).Error() }
 
 func sortErrors(errs []*FieldError) {
 	slices.SortStableFunc(errs, func(a, b *FieldError) int {

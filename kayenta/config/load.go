@@ -452,12 +452,6 @@ func (b *binder) awsAccount(a *prop, s3 bool, names map[string]nameRef) S3Accoun
 		types = []SupportedType{}
 	}
 	acct.SupportedTypes = types
-	typesPos := func() (*yaml.Node, string) {
-		if typesP != nil {
-			return typesP.keyPos(), typesP.path
-		}
-		return a.pos, joinPath(a.path, "supportedTypes")
-	}
 	switch {
 	case Has(types, ObjectStore) && s3:
 		switch {
@@ -474,14 +468,14 @@ func (b *binder) awsAccount(a *prop, s3 bool, names map[string]nameRef) S3Accoun
 			b.errorf(rootP.where(), rootP.path, "an aws account with OBJECT_STORE needs a rootFolder (the default is %s)", DefaultRootFolder)
 		}
 	case Has(types, ObjectStore):
-		pos, path := typesPos()
+		pos, path := typesAt(a, typesP)
 		b.warnf(pos, path, "OBJECT_STORE is not served: kayenta.s3.enabled is not true")
 	case Has(types, ConfigurationStore) && s3:
-		pos, path := typesPos()
+		pos, path := typesAt(a, typesP)
 		b.warnf(pos, path, "CONFIGURATION_STORE without OBJECT_STORE is not served: S3 serves accounts with OBJECT_STORE")
 	}
 	if Has(types, MetricsStore) {
-		pos, path := typesPos()
+		pos, path := typesAt(a, typesP)
 		b.warnf(pos, path, "aws accounts serve no metrics: METRICS_STORE ignored")
 	}
 	return acct
@@ -553,10 +547,7 @@ func (b *binder) memory(k *prop, cfg *Config, names map[string]nameRef) {
 		terr := len(b.errs)
 		types, typesP, ok := b.supportedTypes(a)
 		if (!ok || len(types) == 0) && len(b.errs) == terr {
-			pos, path := a.pos, joinPath(a.path, "supportedTypes")
-			if typesP != nil {
-				pos, path = typesP.keyPos(), typesP.path
-			}
+			pos, path := typesAt(a, typesP)
 			b.warnf(pos, path, "no supportedTypes: this account serves nothing (add supportedTypes: [OBJECT_STORE, CONFIGURATION_STORE])")
 			types = []SupportedType{}
 		}
@@ -565,6 +556,15 @@ func (b *binder) memory(k *prop, cfg *Config, names map[string]nameRef) {
 			cfg.MemoryAccounts = append(cfg.MemoryAccounts, acct)
 		}
 	}
+}
+
+// typesAt is where to point for a message about account a's
+// supportedTypes (typesP, nil when absent).
+func typesAt(a, typesP *prop) (*yaml.Node, string) {
+	if typesP != nil {
+		return typesP.keyPos(), typesP.path
+	}
+	return a.pos, joinPath(a.path, "supportedTypes")
 }
 
 // storeTypes warns about types an object-store account does not serve.
@@ -657,34 +657,12 @@ func (b *binder) retry(r *prop, out *MetricsRetry) {
 	b.intValue(r, "attempts", 0, math.MaxInt32, "a whole number of attempts, 0 or more", &out.Attempts)
 	b.integer(r, "backoffPeriodMultiplierMs", 0, math.MaxInt64/int64(time.Millisecond), "a whole number of milliseconds, 0 or more", &out.BackoffPeriodMultiplierMs)
 	if vals, _, ok := b.stringList(r, "series", "a list of status series such as SERVER_ERROR"); ok {
-		series := []string{}
-		for _, v := range vals {
-			s, ok := parseSeries(v.s)
-			if !ok {
-				b.errorf(v.node, v.path, "unknown status series %q (want INFORMATIONAL, SUCCESSFUL, REDIRECTION, CLIENT_ERROR or SERVER_ERROR)", v.s)
-				continue
-			}
-			if !slices.Contains(series, s) {
-				series = append(series, s)
-			}
-		}
-		slices.Sort(series)
-		out.Series = series
+		out.Series = enumValues(b, vals, parseSeries, "unknown status series %q (want INFORMATIONAL, SUCCESSFUL, REDIRECTION, CLIENT_ERROR or SERVER_ERROR)")
+		slices.Sort(out.Series)
 	}
 	if vals, _, ok := b.stringList(r, "statuses", "a list of HTTP statuses such as TOO_MANY_REQUESTS"); ok {
-		codes := []int{}
-		for _, v := range vals {
-			c, ok := parseStatus(v.s)
-			if !ok {
-				b.errorf(v.node, v.path, "unknown HTTP status %q (want a name such as TOO_MANY_REQUESTS or a code such as 429)", v.s)
-				continue
-			}
-			if !slices.Contains(codes, c) {
-				codes = append(codes, c)
-			}
-		}
-		slices.Sort(codes)
-		out.Statuses = codes
+		out.Statuses = enumValues(b, vals, parseStatus, "unknown HTTP status %q (want a name such as TOO_MANY_REQUESTS or a code such as 429)")
+		slices.Sort(out.Statuses)
 	}
 }
 

@@ -55,6 +55,21 @@ func warningsAt(ws []Warning) []string {
 	return out
 }
 
+// wantWarnings checks that ws, rendered by warningsAt, start with want's
+// prefixes, one for one.
+func wantWarnings(t *testing.T, ws []Warning, want []string) {
+	t.Helper()
+	got := warningsAt(ws)
+	if len(got) != len(want) {
+		t.Fatalf("warnings:\n got %q\nwant %q", got, want)
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("warning %d: got %q, want prefix %q", i, got[i], want[i])
+		}
+	}
+}
+
 func TestLoadGood(t *testing.T) {
 	token := testEnv(t)
 	s3Example := S3Account{
@@ -171,14 +186,8 @@ func TestLoadGood(t *testing.T) {
 			if !reflect.DeepEqual(cfg, want) {
 				t.Errorf("config:\n got %+v\nwant %+v", cfg, want)
 			}
-			got := warningsAt(ws)
-			if len(got) != len(tt.warns) {
-				t.Fatalf("warnings:\n got %q\nwant %q", got, tt.warns)
-			}
-			for i := range got {
-				if !strings.HasPrefix(got[i], tt.warns[i]) {
-					t.Errorf("warning %d: got %q, want prefix %q", i, got[i], tt.warns[i])
-				}
+			wantWarnings(t, ws, tt.warns)
+			for i := range ws {
 				if !strings.HasPrefix(ws[i].String(), path+":") {
 					t.Errorf("warning %q does not start with the file name", ws[i])
 				}
@@ -640,15 +649,7 @@ kayenta:
 			"10:30: kayenta.newrelic.accounts: kayenta.newrelic.enabled is not true: its 1 account(s) are ignored",
 			"12:18: kayenta.remote-judge: remote judges are not supported by this service",
 		}
-		got := warningsAt(ws)
-		if len(got) != len(want) {
-			t.Fatalf("warnings:\n%q", got)
-		}
-		for i := range want {
-			if !strings.HasPrefix(got[i], want[i]) {
-				t.Errorf("warning %q, want %q", got[i], want[i])
-			}
-		}
+		wantWarnings(t, ws, want)
 		if len(cfg.Accounts()) != 0 {
 			t.Errorf("Accounts() = %+v", cfg.Accounts())
 		}
@@ -719,21 +720,12 @@ kayenta.prometheus:
 	if cfg.PrometheusAccounts[0].UsernamePasswordFile != abs(t, "testdata/prom-credentials") {
 		t.Errorf("path = %q", cfg.PrometheusAccounts[0].UsernamePasswordFile)
 	}
-	got := warningsAt(ws)
-	wantW := []string{
+	wantWarnings(t, ws, []string{
 		"8:7: kayenta.prometheus.accounts[0].bearerToken: ignored: usernamePasswordFile takes precedence",
 		"12:7: kayenta.prometheus.accounts[1].username: ignored: bearerToken takes precedence",
 		"13:7: kayenta.prometheus.accounts[1].password: ignored: bearerToken takes precedence",
 		"20:7: kayenta.prometheus.accounts[3].supportedTypes: prometheus accounts serve METRICS_STORE only",
-	}
-	if len(got) != len(wantW) {
-		t.Fatalf("warnings: %q", got)
-	}
-	for i := range wantW {
-		if !strings.HasPrefix(got[i], wantW[i]) {
-			t.Errorf("warning %q, want %q", got[i], wantW[i])
-		}
-	}
+	})
 	info, err := json.Marshal(cfg.Accounts()[3])
 	if err != nil {
 		t.Fatal(err)

@@ -1,16 +1,15 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/ctlproject/ctl/kayenta/config/yamlpos"
 )
 
 // prop is one property of the Spring-style property tree built from the
@@ -152,11 +151,7 @@ type treeBuilder struct {
 }
 
 func (t *treeBuilder) errorf(n *yaml.Node, path, format string, args ...any) {
-	fe := &FieldError{File: t.file, Path: path, Msg: fmt.Sprintf(format, args...)}
-	if n != nil {
-		fe.Line, fe.Column = n.Line, n.Column
-	}
-	t.errs = append(t.errs, fe)
+	t.errs = append(t.errs, yamlpos.Errorf(t.file, n, path, format, args...))
 }
 
 func deref(n *yaml.Node) *yaml.Node {
@@ -343,58 +338,23 @@ func (t *treeBuilder) setLeaf(n *prop, k, v *yaml.Node) {
 	n.val, n.valKey = v, k
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// syntaxErrorLine returns the line a YAML syntax error is on: the line
-// after the longest prefix of whole lines that still parses. yaml.v3
-// reports where the enclosing block starts, which can be lines before the
-// mistake. 0 means unknown.
-func syntaxErrorLine(data []byte) int {
-	lines := strings.SplitAfter(string(data), "\n")
-	if len(lines) > 5000 {
-		return 0
-	}
-	for n := len(lines) - 1; n >= 0; n-- {
-		var doc yaml.Node
-		if yaml.Unmarshal([]byte(strings.Join(lines[:n], "")), &doc) == nil {
-			return n + 1
-		}
-	}
-	return 0
-}
-
 // parseTree reads the one YAML document of data into a property tree. A
 // nil root with no errors means an empty file.
 func parseTree(file string, data []byte) (*prop, []*FieldError) {
 	root := &prop{}
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	err := dec.Decode(&doc)
-	if errors.Is(err, io.EOF) {
-		return root, nil
-	}
+	doc, extra, err := yamlpos.Decode(file, data)
 	if err != nil {
-		fe := &FieldError{File: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
-		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
-			fe.Line, _ = strconv.Atoi(m[1])
-			fe.Column = 1
-			fe.Msg = m[2]
-			if l := syntaxErrorLine(data); l > 0 {
-				fe.Line = l
-			}
-		}
-		return nil, []*FieldError{fe}
+		return nil, []*FieldError{err}
 	}
-	var extra yaml.Node
-	if dec.Decode(&extra) == nil {
-		line, col := extra.Line, extra.Column
+	if extra != nil {
+		at := extra
 		if len(extra.Content) > 0 {
-			line, col = extra.Content[0].Line, extra.Content[0].Column
+			at = extra.Content[0]
 		}
-		return nil, []*FieldError{{File: file, Line: line, Column: col,
-			Msg: "a second YAML document: the config file holds exactly one (remove the extra ---; Spring profiles are not supported)"}}
+		return nil, []*FieldError{yamlpos.Errorf(file, at, "",
+			"a second YAML document: the config file holds exactly one (remove the extra ---; Spring profiles are not supported)")}
 	}
-	if len(doc.Content) == 0 {
+	if doc == nil || len(doc.Content) == 0 {
 		return root, nil
 	}
 	top := deref(doc.Content[0])
