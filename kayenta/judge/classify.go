@@ -1,6 +1,9 @@
 package judge
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // Judge constants hard-coded in NetflixACAJudge-v1.0.
 const (
@@ -84,7 +87,7 @@ func (c *Classifier) Classify(name string, control, experiment []float64, s Metr
 
 	// Sorted copies: the identical check compares them, the test reuses them.
 	c.mw.load(experiment, control)
-	if equalFloats(c.mw.xs, c.mw.ys) {
+	if slices.Equal(c.mw.xs, c.mw.ys) {
 		return MetricClassification{
 			Classification: Pass,
 			Reason:         "The " + experimentLabel + " and " + controlLabel + " data are identical",
@@ -171,16 +174,4 @@ func (c *Classifier) compare(name string, control, experiment []float64, s Metri
 		out.Classification = Pass
 	}
 	return out
-}
-
-func equalFloats(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

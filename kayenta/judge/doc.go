@@ -9,8 +9,9 @@
 //	cfg, err := judge.LoadCanaryConfigFile("canary-config.json")
 //	pairs, err := judge.LoadMetricSetPairListFile("pairs.json")
 //	res, err := judge.Judge(cfg, pairs, judge.Thresholds{Pass: 95, Marginal: 75})
-//	judge.WriteJSON(os.Stdout, res)  // Kayenta's CanaryJudgeResult JSON
-//	judge.WriteTable(os.Stdout, res) // or a readable table
+//	judge.WriteJSON(os.Stdout, res) // Kayenta's CanaryJudgeResult JSON
+//
+// kayenta/report presents a result to people (a terminal summary, an HTML page).
 //
 // # The algorithm
 //

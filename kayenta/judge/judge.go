@@ -3,8 +3,10 @@ package judge
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -92,24 +94,27 @@ func Judge(cfg *CanaryConfig, pairs []MetricSetPair, t Thresholds) (*CanaryJudge
 	return res, nil
 }
 
-// describePair names a pair for messages: name plus tags when present.
+// describePair names a pair for messages: the quoted name plus its tags when
+// present ("cpu" {instance=a}).
 func describePair(p *MetricSetPair) string {
 	if len(p.Tags) == 0 {
-		return fmt.Sprintf("%q", p.Name)
+		return strconv.Quote(p.Name)
 	}
-	keys := make([]string, 0, len(p.Tags))
-	for k := range p.Tags {
-		keys = append(keys, k)
+	return strconv.Quote(p.Name) + " " + MetricLabel("", p.Tags)
+}
+
+// MetricLabel is a metric's name with its tags, as name{k=v,...} with keys
+// sorted; just the name when it has no tags.
+func MetricLabel(name string, tags map[string]string) string {
+	if len(tags) == 0 {
+		return name
 	}
-	sort.Strings(keys)
-	var sb strings.Builder
+	keys := slices.Sorted(maps.Keys(tags))
+	parts := make([]string, len(keys))
 	for i, k := range keys {
-		if i > 0 {
-			sb.WriteByte(',')
-		}
-		fmt.Fprintf(&sb, "%s=%s", k, p.Tags[k])
+		parts[i] = k + "=" + tags[k]
 	}
-	return fmt.Sprintf("%q {%s}", p.Name, sb.String())
+	return name + "{" + strings.Join(parts, ",") + "}"
 }
 
 // judgeWorkspace holds buffers reused for every metric of a judgement.

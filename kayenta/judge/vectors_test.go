@@ -3,6 +3,7 @@ package judge
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
 	"slices"
@@ -400,7 +401,7 @@ func runScorerVector(t *testing.T, v vector) {
 		for _, g := range got.GroupScores {
 			gotMap[g.Name] = float64(g.Score)
 		}
-		if !mapsEqual(gotMap, want) {
+		if !maps.Equal(gotMap, want) {
 			t.Errorf("group scores = %v, want %v", gotMap, want)
 		}
 	}
@@ -416,18 +417,6 @@ func runScorerVector(t *testing.T, v vector) {
 			t.Errorf("sorted group scores = %v, want %v", gs, want)
 		}
 	}
-}
-
-func mapsEqual(a, b map[string]float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 // correctedEstimate is the root of the continuity-corrected statistic, the

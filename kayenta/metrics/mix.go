@@ -145,19 +145,22 @@ func template(t *MetricSet, tags map[string]string) *MetricSet {
 	}
 }
 
-type pairScope struct {
+// PairScope is one side of a MetricSetPair's scopes: when its first value
+// was taken and how far apart its values are.
+type PairScope struct {
 	StartTimeIso    string `json:"startTimeIso"`
 	StartTimeMillis int64  `json:"startTimeMillis"`
 	StepMillis      int64  `json:"stepMillis"`
 }
 
-type pairScopes struct {
-	Control    pairScope `json:"control"`
-	Experiment pairScope `json:"experiment"`
+// PairScopes is the JSON of a MetricSetPair's scopes, as Mix writes it.
+type PairScopes struct {
+	Control    PairScope `json:"control"`
+	Experiment PairScope `json:"experiment"`
 }
 
-func scopeOf(m *MetricSet) pairScope {
-	return pairScope{StartTimeIso: m.StartTimeIso, StartTimeMillis: m.StartTimeMillis, StepMillis: m.StepMillis}
+func scopeOf(m *MetricSet) PairScope {
+	return PairScope{StartTimeIso: m.StartTimeIso, StartTimeMillis: m.StartTimeMillis, StepMillis: m.StepMillis}
 }
 
 // mixOne is Kayenta's mixOne for two sets with equal names and tags.
@@ -166,7 +169,7 @@ func mixOne(c, e *MetricSet) judge.MetricSetPair {
 	if tags == nil {
 		tags = map[string]string{}
 	}
-	scopes, _ := json.Marshal(pairScopes{Control: scopeOf(c), Experiment: scopeOf(e)})
+	scopes, _ := json.Marshal(PairScopes{Control: scopeOf(c), Experiment: scopeOf(e)})
 	p := judge.MetricSetPair{
 		Name: c.Name,
 		ID:   NewUUID(),

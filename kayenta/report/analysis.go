@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -148,35 +147,19 @@ func judgementExecution(a *canary.Analysis, er canary.ExecutionResult) *canary.E
 // pendingAnalysis is the page of an analysis without a judgement.
 func pendingAnalysis(a *canary.Analysis, complete bool) Report {
 	name := configName(a.CanaryConfig)
-	title := "Canary report"
-	if name != "" {
-		title += ": " + name
-	}
-	r := Report{Title: title}
-	add := func(name, value string) {
-		if value != "" {
-			r.Details = append(r.Details, Detail{name, value})
-		}
-	}
-	add("Standalone analysis", a.PipelineID+" ("+a.Status+")")
-	add("Application", a.Application)
-	cfgLabel := name
-	if a.CanaryConfigID != "" {
-		cfgLabel = strings.TrimSpace(cfgLabel + " (" + a.CanaryConfigID + ")")
-	}
-	add("Canary config", cfgLabel)
+	r := Report{Title: pageTitle(name)}
+	r.add("Standalone analysis", a.PipelineID+" ("+a.Status+")")
+	r.add("Application", a.Application)
+	r.add("Canary config", configLabel(name, a.CanaryConfigID))
 	if req := a.CanaryAnalysisRequest; req != nil {
 		for _, sc := range req.Scopes {
 			label := "Scopes"
 			if len(req.Scopes) > 1 {
 				label += " (" + sc.ScopeName + ")"
 			}
-			add(label, fmt.Sprintf("control %s, experiment %s", scopeText(sc.ControlScope, sc.ControlLocation),
-				scopeText(sc.ExperimentScope, sc.ExperimentLocation)))
+			r.add(label, scopesText(sc.ControlScope, sc.ControlLocation, sc.ExperimentScope, sc.ExperimentLocation))
 		}
-		if t := req.Thresholds; t != nil {
-			add("Thresholds", fmt.Sprintf("pass %s, marginal %s", Num(t.Pass), Num(t.Marginal)))
-		}
+		r.add("Thresholds", thresholdsText(req.Thresholds))
 	}
 	if p := a.Plan; p != nil && p.Count > 0 {
 		s, _ := p.Window(1)
@@ -185,13 +168,12 @@ func pendingAnalysis(a *canary.Analysis, complete bool) Report {
 		if p.Count != 1 {
 			plural = "s"
 		}
-		add("Intervals", fmt.Sprintf("%d judgement%s every %s, %s – %s", p.Count, plural, p.Interval,
-			s.UTC().Format("2006-01-02 15:04:05"), e.UTC().Format("2006-01-02 15:04:05 UTC")))
+		r.add("Intervals", fmt.Sprintf("%d judgement%s every %s, %s", p.Count, plural, p.Interval, spanText(s, e)))
 	}
-	add("Metrics account", a.MetricsAccountName)
-	add("Storage account", a.StorageAccountName)
-	add("Started", a.StartTimeIso)
-	add("Ended", a.EndTimeIso)
+	r.add("Metrics account", a.MetricsAccountName)
+	r.add("Storage account", a.StorageAccountName)
+	r.add("Started", a.StartTimeIso)
+	r.add("Ended", a.EndTimeIso)
 
 	if complete {
 		msg := fmt.Sprintf("Standalone analysis %s ended with status %s and no judgement.", a.PipelineID, a.Status)
@@ -234,13 +216,4 @@ func nextStage(a *canary.Analysis) string {
 		text += ", until " + end.UTC().Format("15:04:05") + " UTC"
 	}
 	return text + ")"
-}
-
-// configName is the name in a canary config's JSON, "" when it has none.
-func configName(cfg json.RawMessage) string {
-	var c struct {
-		Name string `json:"name"`
-	}
-	_ = json.Unmarshal(cfg, &c)
-	return c.Name
 }

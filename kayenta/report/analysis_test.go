@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -59,7 +60,7 @@ func TestFromAnalysisComplete(t *testing.T) {
 	if len(r.Details) < len(want) {
 		t.Fatalf("details %v", r.Details)
 	}
-	if got := r.Details[len(r.Details)-len(want):]; !equalDetails(got, want) {
+	if got := r.Details[len(r.Details)-len(want):]; !slices.Equal(got, want) {
 		t.Errorf("analysis details:\n%v\nwant\n%v", got, want)
 	}
 	if v, _ := detail(r, "Execution"); v != "ex-3" {
@@ -88,18 +89,6 @@ func TestFromAnalysisComplete(t *testing.T) {
 	if _, ok := detail(FromAnalysis(&noPlan, last, pairs, ""), "Interval 3/3"); !ok {
 		t.Error("no plan, no expected count: not n/3")
 	}
-}
-
-func equalDetails(a, b []Detail) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestFromAnalysisEarlyStop(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ctlproject/ctl/kayenta/judge"
+	"github.com/ctlproject/ctl/kayenta/metrics"
 )
 
 // Chart geometry, in SVG user units.
@@ -23,29 +24,15 @@ const (
 	plotH       = chartH - marginTop - marginBot
 )
 
-// sideScope is one side of a pair's scopes: when its first value was taken
-// and how far apart the values are.
-type sideScope struct {
-	StartTimeMillis int64 `json:"startTimeMillis"`
-	StepMillis      int64 `json:"stepMillis"`
-}
-
-// PairScopes reads a pair's scopes ({"control": {startTimeMillis, stepMillis},
-// "experiment": {...}}). ok is false unless both sides have a start and a
-// positive step.
-func PairScopes(p *judge.MetricSetPair) (control, experiment sideScope, ok bool) {
-	if p == nil || len(p.Scopes) == 0 {
+// PairScopes reads a pair's scopes (metrics.PairScopes). ok is false unless
+// both sides have a start and a positive step.
+func PairScopes(p *judge.MetricSetPair) (control, experiment metrics.PairScope, ok bool) {
+	var s metrics.PairScopes
+	if p == nil || json.Unmarshal(p.Scopes, &s) != nil {
 		return control, experiment, false
 	}
-	var s struct {
-		Control    *sideScope `json:"control"`
-		Experiment *sideScope `json:"experiment"`
-	}
-	if json.Unmarshal(p.Scopes, &s) != nil || s.Control == nil || s.Experiment == nil {
-		return control, experiment, false
-	}
-	ok = s.Control.StepMillis > 0 && s.Experiment.StepMillis > 0 && s.Control.StartTimeMillis > 0 && s.Experiment.StartTimeMillis > 0
-	return *s.Control, *s.Experiment, ok
+	c, e := s.Control, s.Experiment
+	return c, e, c.StepMillis > 0 && e.StepMillis > 0 && c.StartTimeMillis > 0 && e.StartTimeMillis > 0
 }
 
 // chart is an SVG chart of one metric, laid out for the template.

@@ -3,8 +3,10 @@ package report
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ctlproject/ctl/kayenta/canary"
 	"github.com/ctlproject/ctl/kayenta/judge"
@@ -20,63 +22,39 @@ const PendingRefreshSeconds = 10
 // ended without a result (terminal, canceled) gives a page with its status
 // and exception.
 func FromExecution(id string, ex *canary.Execution, pairs []judge.MetricSetPair, pairsNote string) Report {
-	var cfg struct {
-		Name string `json:"name"`
-	}
-	_ = json.Unmarshal(ex.Config, &cfg)
-	title := "Canary report"
-	if cfg.Name != "" {
-		title += ": " + cfg.Name
-	}
+	name := configName(ex.Config)
 	var res *judge.CanaryJudgeResult
 	if ex.Result != nil {
 		res = ex.Result.JudgeResult
 	}
-	r := New(title, res, pairs)
-	add := func(name, value string) {
-		if value != "" {
-			r.Details = append(r.Details, Detail{name, value})
-		}
-	}
-	add("Execution", id)
-	add("Status", ex.Status)
-	add("Application", ex.Application)
-	cfgLabel := cfg.Name
-	if ex.CanaryConfigID != "" {
-		cfgLabel = strings.TrimSpace(cfgLabel + " (" + ex.CanaryConfigID + ")")
-	}
-	add("Canary config", cfgLabel)
+	r := New(pageTitle(name), res, pairs)
+	r.add("Execution", id)
+	r.add("Status", ex.Status)
+	r.add("Application", ex.Application)
+	r.add("Canary config", configLabel(name, ex.CanaryConfigID))
 	if req := ex.CanaryExecutionRequest; req != nil {
-		names := make([]string, 0, len(req.Scopes))
-		for k := range req.Scopes {
-			names = append(names, k)
-		}
-		slices.Sort(names)
+		names := slices.Sorted(maps.Keys(req.Scopes))
 		for _, k := range names {
 			sp := req.Scopes[k]
 			label := "Scopes"
 			if len(names) > 1 {
 				label += " (" + k + ")"
 			}
-			add(label, fmt.Sprintf("control %s, experiment %s", scopeText(sp.ControlScope.Scope, sp.ControlScope.Location),
-				scopeText(sp.ExperimentScope.Scope, sp.ExperimentScope.Location)))
+			r.add(label, scopesText(sp.ControlScope.Scope, sp.ControlScope.Location, sp.ExperimentScope.Scope, sp.ExperimentScope.Location))
 			if !sp.ExperimentScope.Start.IsZero() {
-				add(strings.Replace(label, "Scopes", "Window", 1), sp.ExperimentScope.Start.UTC().Format("2006-01-02 15:04:05")+
-					" – "+sp.ExperimentScope.End.UTC().Format("2006-01-02 15:04:05 UTC"))
+				r.add(strings.Replace(label, "Scopes", "Window", 1), spanText(sp.ExperimentScope.Start, sp.ExperimentScope.End))
 			}
 		}
-		if t := req.Thresholds; t != nil {
-			add("Thresholds", fmt.Sprintf("pass %s, marginal %s", Num(t.Pass), Num(t.Marginal)))
-		}
+		r.add("Thresholds", thresholdsText(req.Thresholds))
 	}
 	if ex.Result != nil {
-		add("Canary duration", ex.Result.CanaryDuration)
+		r.add("Canary duration", ex.Result.CanaryDuration)
 	}
-	add("Metrics account", ex.MetricsAccountName)
-	add("Storage account", ex.StorageAccountName)
-	add("Metric set pair list", strings.TrimSpace(ex.MetricSetPairListID+" "+pairsNote))
-	add("Started", ex.StartTimeIso)
-	add("Ended", ex.EndTimeIso)
+	r.add("Metrics account", ex.MetricsAccountName)
+	r.add("Storage account", ex.StorageAccountName)
+	r.add("Metric set pair list", strings.TrimSpace(ex.MetricSetPairListID+" "+pairsNote))
+	r.add("Started", ex.StartTimeIso)
+	r.add("Ended", ex.EndTimeIso)
 
 	switch {
 	case !ex.Complete && !canary.Complete(ex.Status):
@@ -92,6 +70,43 @@ func FromExecution(id string, ex *canary.Execution, pairs []judge.MetricSetPair,
 	return r
 }
 
+// add appends the detail name: value unless value is empty.
+func (r *Report) add(name, value string) {
+	if value != "" {
+		r.Details = append(r.Details, Detail{name, value})
+	}
+}
+
+// pageTitle is the title of the report of the canary config called name.
+func pageTitle(name string) string {
+	if name == "" {
+		return "Canary report"
+	}
+	return "Canary report: " + name
+}
+
+// configName is the name in a canary config's JSON, "" when it has none.
+func configName(cfg json.RawMessage) string {
+	var c struct {
+		Name string `json:"name"`
+	}
+	_ = json.Unmarshal(cfg, &c)
+	return c.Name
+}
+
+// configLabel is "name (id)", or whichever of the two is set.
+func configLabel(name, id string) string {
+	if id == "" {
+		return name
+	}
+	return strings.TrimSpace(name + " (" + id + ")")
+}
+
+// scopesText is "control <scope> in <location>, experiment …".
+func scopesText(ctlScope, ctlLocation, expScope, expLocation string) string {
+	return fmt.Sprintf("control %s, experiment %s", scopeText(ctlScope, ctlLocation), scopeText(expScope, expLocation))
+}
+
 func scopeText(scope, location string) string {
 	if scope == "" {
 		scope = "(none)"
@@ -100,4 +115,17 @@ func scopeText(scope, location string) string {
 		return scope + " in " + location
 	}
 	return scope
+}
+
+// thresholdsText is "pass 95, marginal 75"; "" without thresholds.
+func thresholdsText(t *judge.Thresholds) string {
+	if t == nil {
+		return ""
+	}
+	return fmt.Sprintf("pass %s, marginal %s", Num(t.Pass), Num(t.Marginal))
+}
+
+// spanText is "2006-01-02 15:04:05 – 2006-01-02 15:05:05 UTC".
+func spanText(start, end time.Time) string {
+	return start.UTC().Format("2006-01-02 15:04:05") + " – " + end.UTC().Format("2006-01-02 15:04:05 UTC")
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"strings"
 
 	"github.com/ctlproject/ctl/kayenta/judge"
 )
@@ -100,7 +101,7 @@ func WriteHTML(w io.Writer, r Report) error {
 	for i := range r.Results {
 		res := &r.Results[i]
 		counts[res.Classification]++
-		label := MetricLabel(res.Name, res.Tags)
+		label := judge.MetricLabel(res.Name, res.Tags)
 		ratio, ci := ratioAndCI(res)
 		mv := metricView{Anchor: fmt.Sprintf("m%d", i+1), Label: label, Classification: string(res.Classification),
 			Tone: tone(string(res.Classification)), Critical: res.Critical, Muted: res.Muted, Reason: res.ClassificationReason,
@@ -121,14 +122,7 @@ func WriteHTML(w io.Writer, r Report) error {
 		mv.Rows = append(mv.Rows, Detail{"Points (control / experiment)",
 			fmt.Sprintf("%d / %d", res.ControlMetadata.Stats.Count, res.ExperimentMetadata.Stats.Count)})
 		if len(res.Groups) > 0 {
-			g := ""
-			for j, s := range res.Groups {
-				if j > 0 {
-					g += ", "
-				}
-				g += s
-			}
-			mv.Rows = append(mv.Rows, Detail{"Groups", g})
+			mv.Rows = append(mv.Rows, Detail{"Groups", strings.Join(res.Groups, ", ")})
 		}
 		mv.Warnings = md.Warnings
 		d.Metrics = append(d.Metrics, mv)

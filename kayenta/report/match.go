@@ -2,29 +2,11 @@ package report
 
 import (
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/ctlproject/ctl/kayenta/judge"
 )
-
-// MetricLabel is a result's name with its tags, as name{k=v,...} with keys sorted.
-func MetricLabel(name string, tags map[string]string) string {
-	if len(tags) == 0 {
-		return name
-	}
-	keys := make([]string, 0, len(tags))
-	for k := range tags {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + tags[k]
-	}
-	return name + "{" + strings.Join(parts, ",") + "}"
-}
 
 // pairFor finds the pair a result was judged from: by id, then by name and
 // tags, then by position. Nil when there is none.
@@ -36,9 +18,9 @@ func pairFor(res *judge.CanaryAnalysisResult, i int, pairs []judge.MetricSetPair
 			}
 		}
 	}
-	label := MetricLabel(res.Name, res.Tags)
+	label := judge.MetricLabel(res.Name, res.Tags)
 	for j := range pairs {
-		if MetricLabel(pairs[j].Name, pairs[j].Tags) == label {
+		if judge.MetricLabel(pairs[j].Name, pairs[j].Tags) == label {
 			return &pairs[j]
 		}
 	}
@@ -48,8 +30,8 @@ func pairFor(res *judge.CanaryAnalysisResult, i int, pairs []judge.MetricSetPair
 	return nil
 }
 
-// Num formats a number as the judge table does: 4 significant digits, NaN,
-// +Inf and -Inf spelled out.
+// Num formats a number for the summary and the page: 4 significant digits,
+// NaN, +Inf and -Inf spelled out.
 func Num(v float64) string {
 	switch {
 	case math.IsNaN(v):

@@ -103,6 +103,7 @@ func TestWriteSummaryWithoutPairs(t *testing.T) {
 	if strings.Contains(buf.String(), "SERIES") || !strings.Contains(buf.String(), "SCORE: 0 (Fail)") {
 		t.Errorf("summary without pairs:\n%s", buf.String())
 	}
+	assertGolden(t, "summary-without-pairs.golden.txt", buf.Bytes())
 	if err := WriteSummary(&buf, nil, nil, false); err == nil {
 		t.Error("nil result: no error")
 	}

@@ -60,7 +60,7 @@ func WriteSummary(w io.Writer, res *judge.CanaryJudgeResult, pairs []judge.Metri
 	for i := range res.Results {
 		r := &res.Results[i]
 		ratio, ci := ratioAndCI(r)
-		rows = append(rows, []cell{{MetricLabel(r.Name, r.Tags), ""}, {classLabel(r), toneANSI(string(r.Classification))},
+		rows = append(rows, []cell{{judge.MetricLabel(r.Name, r.Tags), ""}, {classLabel(r), toneANSI(string(r.Classification))},
 			{mean(r.ControlMetadata.Stats), ""}, {mean(r.ExperimentMetadata.Stats), ""}, {ratio, ""}, {ci, ""}})
 	}
 	writeTable(&sb, rows, paint)
@@ -70,7 +70,7 @@ func WriteSummary(w io.Writer, res *judge.CanaryJudgeResult, pairs []judge.Metri
 		rows = [][]cell{{{"SERIES", ""}, {"CONTROL", ""}, {"EXPERIMENT", ""}, {"RANGE", ""}}}
 		for i := range res.Results {
 			r := &res.Results[i]
-			row := []cell{{MetricLabel(r.Name, r.Tags), ""}, {"-", ""}, {"-", ""}, {"-", ""}}
+			row := []cell{{judge.MetricLabel(r.Name, r.Tags), ""}, {"-", ""}, {"-", ""}, {"-", ""}}
 			if p := pairFor(r, i, pairs); p != nil {
 				c, e := SparklinePair(p.Values.Control, p.Values.Experiment, DefaultSparkWidth)
 				row[1] = cell{c, ansiCtl}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"time"
 
 	"github.com/prometheus/common/model"
 
@@ -113,7 +112,7 @@ func toMetricSets(name, query string, val model.Value, s metrics.Scope) ([]metri
 			StartTimeMillis: origin,
 			StartTimeIso:    metrics.FormatMillis(origin),
 			EndTimeMillis:   end,
-			EndTimeIso:      metrics.FormatInstant(time.UnixMilli(end)),
+			EndTimeIso:      metrics.FormatMillis(end),
 			StepMillis:      stepMs,
 			Values:          values,
 			Attributes:      map[string]string{"query": query},
