@@ -92,13 +92,17 @@ func notFound(format string, args ...any) error {
 }
 
 // handler returns a value to write as JSON (status 200, or code when it is a
-// *response) or an error.
+// *response), an htmlPage, or an error.
 type handler func(r *http.Request) (any, error)
 
 type response struct {
 	code int
 	body any
 }
+
+// htmlPage is a handler's answer written as a self-contained HTML document
+// (status 200) under reportContentSecurityPolicy.
+type htmlPage []byte
 
 func (a *API) handle(pattern string, h handler) {
 	route := pattern
@@ -121,6 +125,16 @@ func (a *API) handle(pattern string, h handler) {
 				a.o.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 			}
 			writeError(rw, r, code, msg)
+			return
+		}
+		if page, ok := v.(htmlPage); ok {
+			h := rw.Header()
+			h.Set("Content-Type", "text/html; charset=utf-8")
+			h.Set("Content-Security-Policy", reportContentSecurityPolicy)
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("Cache-Control", "no-store")
+			rw.WriteHeader(http.StatusOK)
+			_, _ = rw.Write(page)
 			return
 		}
 		code := http.StatusOK
@@ -251,7 +265,7 @@ func (a *API) routes() {
 		a.handle("POST /standalone_canary_analysis", a.startAnalysisAdHoc)
 		a.handle("GET /standalone_canary_analysis/{id}", a.getAnalysis)
 	}
-	a.reportRoutes()
+	a.handle("GET /report/{executionId}", a.report)
 	a.handle("/", func(r *http.Request) (any, error) {
 		return nil, notFound("No handler for %s %s.", r.Method, r.URL.Path)
 	})

@@ -257,39 +257,43 @@ func (a *API) startCanary(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	q := r.URL.Query()
-	exID, err := a.o.Service.Start(r.Context(), canary.StartRequest{
-		Application: q.Get("application"), ParentPipelineExecutionID: q.Get("parentPipelineExecutionId"),
-		CanaryConfigID: id, Config: cfg, Request: req, MetricsAccountName: q.Get("metricsAccountName"),
-		StorageAccountName: q.Get("storageAccountName"), ConfigurationAccountName: store.Name,
-	})
-	if err != nil {
-		return nil, err
-	}
-	return map[string]string{"canaryExecutionId": exID}, nil
-}
-
-type adHocRequest struct {
-	CanaryConfig     json.RawMessage          `json:"canaryConfig"`
-	ExecutionRequest *canary.ExecutionRequest `json:"executionRequest"`
+	return a.start(r, id, cfg, req, store.Name)
 }
 
 func (a *API) startAdHoc(r *http.Request) (any, error) {
-	var body adHocRequest
-	if err := decode(r, &body); err != nil {
+	cfg, req, err := decodeAdHoc[canary.ExecutionRequest](r)
+	if err != nil {
 		return nil, err
 	}
+	return a.start(r, "ad-hoc", cfg, req, "")
+}
+
+// decodeAdHoc decodes the body of the ad-hoc routes: {"canaryConfig",
+// "executionRequest"}, both required.
+func decodeAdHoc[R any](r *http.Request) (json.RawMessage, R, error) {
+	var body struct {
+		CanaryConfig     json.RawMessage `json:"canaryConfig"`
+		ExecutionRequest *R              `json:"executionRequest"`
+	}
+	var zero R
+	if err := decode(r, &body); err != nil {
+		return nil, zero, err
+	}
 	if len(body.CanaryConfig) == 0 || string(body.CanaryConfig) == "null" {
-		return nil, badRequest("canaryConfig is required.")
+		return nil, zero, badRequest("canaryConfig is required.")
 	}
 	if body.ExecutionRequest == nil {
-		return nil, badRequest("executionRequest is required.")
+		return nil, zero, badRequest("executionRequest is required.")
 	}
+	return body.CanaryConfig, *body.ExecutionRequest, nil
+}
+
+func (a *API) start(r *http.Request, configID string, cfg json.RawMessage, req canary.ExecutionRequest, configAccount string) (any, error) {
 	q := r.URL.Query()
 	exID, err := a.o.Service.Start(r.Context(), canary.StartRequest{
 		Application: q.Get("application"), ParentPipelineExecutionID: q.Get("parentPipelineExecutionId"),
-		CanaryConfigID: "ad-hoc", Config: body.CanaryConfig, Request: *body.ExecutionRequest,
-		MetricsAccountName: q.Get("metricsAccountName"), StorageAccountName: q.Get("storageAccountName"),
+		CanaryConfigID: configID, Config: cfg, Request: req, MetricsAccountName: q.Get("metricsAccountName"),
+		StorageAccountName: q.Get("storageAccountName"), ConfigurationAccountName: configAccount,
 	})
 	if err != nil {
 		return nil, err
@@ -588,13 +592,12 @@ func (a *API) storeObject(t storage.ObjectType, key string) handler {
 		if err := decode(r, &list); err != nil {
 			return nil, err
 		}
+		b, _ := json.Marshal(list)
 		if t == storage.MetricSetPairList {
-			b, _ := json.Marshal(list)
 			if _, err := judge.ParseMetricSetPairList(b, "body"); err != nil {
 				return nil, badRequest("%v", err)
 			}
 		}
-		b, _ := json.Marshal(list)
 		id := metrics.NewUUID()
 		if err := store.Store.Put(r.Context(), t, id, "", b); err != nil {
 			return nil, err
@@ -653,20 +656,11 @@ func (a *API) startAnalysis(r *http.Request) (any, error) {
 }
 
 func (a *API) startAnalysisAdHoc(r *http.Request) (any, error) {
-	var body struct {
-		CanaryConfig     json.RawMessage         `json:"canaryConfig"`
-		ExecutionRequest *canary.AnalysisRequest `json:"executionRequest"`
-	}
-	if err := decode(r, &body); err != nil {
+	cfg, req, err := decodeAdHoc[canary.AnalysisRequest](r)
+	if err != nil {
 		return nil, err
 	}
-	if len(body.CanaryConfig) == 0 || string(body.CanaryConfig) == "null" {
-		return nil, badRequest("canaryConfig is required.")
-	}
-	if body.ExecutionRequest == nil {
-		return nil, badRequest("executionRequest is required.")
-	}
-	return a.analysis(r, "", body.CanaryConfig, *body.ExecutionRequest, "")
+	return a.analysis(r, "", cfg, req, "")
 }
 
 func (a *API) analysis(r *http.Request, configID string, cfg json.RawMessage, req canary.AnalysisRequest, configAccount string) (any, error) {

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
-	"strconv"
-	"time"
 
 	"github.com/ctlproject/ctl/kayenta/canary"
 	"github.com/ctlproject/ctl/kayenta/config"
@@ -18,7 +16,7 @@ import (
 // self-contained document (inline CSS and SVG, no script).
 const reportContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-// reportRoutes registers GET /report/{executionId}[?storageAccountName=]: the
+// report is GET /report/{executionId}[?storageAccountName=]: the
 // HTML report of a stored canary execution, or of a standalone canary
 // analysis (kayenta/report), an addition of ctl that Kayenta does not have.
 // The id is looked up as a canary execution first, then as a standalone
@@ -42,41 +40,7 @@ const reportContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inlin
 //     without a judgement, it shows the status and exception.
 //
 // The bearer token, when configured, is required as on every other route.
-func (a *API) reportRoutes() {
-	const route = "GET /report/{executionId}"
-	a.mux.Handle(route, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rw := &statusWriter{ResponseWriter: w, code: 200}
-		defer func() {
-			a.requests.WithLabelValues(route, strconv.Itoa(rw.code)).Inc()
-			a.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
-		}()
-		if a.o.AuthToken != "" && !a.authorized(r) {
-			writeError(rw, r, http.StatusUnauthorized, "Missing or wrong bearer token.")
-			return
-		}
-		page, err := a.reportPage(r)
-		if err != nil {
-			code, msg := classify(err)
-			if code >= 500 {
-				a.o.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-			}
-			writeError(rw, r, code, msg)
-			return
-		}
-		h := rw.Header()
-		h.Set("Content-Type", "text/html; charset=utf-8")
-		h.Set("Content-Security-Policy", reportContentSecurityPolicy)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Cache-Control", "no-store")
-		rw.WriteHeader(http.StatusOK)
-		_, _ = rw.Write(page)
-	}))
-}
-
-// reportPage renders the report of the execution, or else the standalone
-// analysis, named in the path.
-func (a *API) reportPage(r *http.Request) ([]byte, error) {
+func (a *API) report(r *http.Request) (any, error) {
 	id := r.PathValue("executionId")
 	acct := r.URL.Query().Get("storageAccountName")
 	ex, err := a.o.Service.Get(r.Context(), id, acct)
@@ -110,7 +74,7 @@ func (a *API) reportPage(r *http.Request) ([]byte, error) {
 // analysisPage renders the report of a standalone analysis: its last
 // judgement's execution and pairs, read as for an execution's page. A
 // judgement whose execution is gone is shown as the analysis stored it.
-func (a *API) analysisPage(r *http.Request, an *canary.Analysis, acct string) ([]byte, error) {
+func (a *API) analysisPage(r *http.Request, an *canary.Analysis, acct string) (htmlPage, error) {
 	var last *canary.Execution
 	var pairs []judge.MetricSetPair
 	note := ""
@@ -142,7 +106,7 @@ func (a *API) analysisPage(r *http.Request, an *canary.Analysis, acct string) ([
 	return renderReport(report.FromAnalysis(an, last, pairs, note))
 }
 
-func renderReport(rep report.Report) ([]byte, error) {
+func renderReport(rep report.Report) (htmlPage, error) {
 	var buf bytes.Buffer
 	if err := report.WriteHTML(&buf, rep); err != nil {
 		return nil, err

@@ -17,16 +17,17 @@ import (
 	"github.com/ctlproject/ctl/kayenta/storage"
 )
 
-// TestReportRoute serves GET /report/{executionId} from executions written
-// straight into an in-memory store.
-func TestReportRoute(t *testing.T) {
-	ctx := context.Background()
+// reportFixture serves the API over an in-memory store account "mem"; it
+// returns the store, a GET of a path that returns the status, header and
+// body, and the judge's test pair list with its judgement.
+func reportFixture(t *testing.T) (storage.Store, func(path string) (int, http.Header, string), []byte, *judge.CanaryJudgeResult) {
+	t.Helper()
 	store := storage.NewMemory("mem")
 	svc := canary.New(canary.Options{Accounts: &canary.Accounts{Stores: []canary.StoreAccount{
 		{Name: "mem", Types: []config.SupportedType{config.ObjectStore, config.ConfigurationStore}, Store: store}}}})
-	defer svc.Close()
+	t.Cleanup(svc.Close)
 	srv := httptest.NewServer(New(Options{Service: svc, Config: &config.Config{}}))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 
 	pairsJSON, err := os.ReadFile("../judge/testdata/judge/pairs.json")
 	if err != nil {
@@ -44,6 +45,23 @@ func TestReportRoute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	get := func(path string) (int, http.Header, string) {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header, string(b)
+	}
+	return store, get, pairsJSON, res
+}
+
+// TestReportRoute serves GET /report/{executionId} from executions written
+// straight into an in-memory store.
+func TestReportRoute(t *testing.T) {
+	ctx := context.Background()
+	store, get, pairsJSON, res := reportFixture(t)
 	put := func(id string, ex canary.Execution) {
 		b, _ := json.Marshal(ex)
 		if err := store.Put(ctx, storage.CanaryExecution, id, "", b); err != nil {
@@ -57,16 +75,6 @@ func TestReportRoute(t *testing.T) {
 		Config: json.RawMessage(`{"name":"checkout-canary"}`), MetricSetPairListID: "pl-1", Result: &canary.Result{JudgeResult: res}})
 	put("gone-pairs", canary.Execution{Status: canary.StatusSucceeded, Complete: true, MetricSetPairListID: "pl-deleted", Result: &canary.Result{JudgeResult: res}})
 	put("running", canary.Execution{Status: canary.StatusRunning})
-
-	get := func(path string) (int, http.Header, string) {
-		resp, err := http.Get(srv.URL + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, resp.Header, string(b)
-	}
 
 	code, h, body := get("/report/done")
 	if code != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/html") || !strings.Contains(h.Get("Content-Security-Policy"), "default-src 'none'") {
@@ -130,29 +138,7 @@ func TestReportRouteToken(t *testing.T) {
 // of their last judgement.
 func TestReportRouteAnalysis(t *testing.T) {
 	ctx := context.Background()
-	store := storage.NewMemory("mem")
-	svc := canary.New(canary.Options{Accounts: &canary.Accounts{Stores: []canary.StoreAccount{
-		{Name: "mem", Types: []config.SupportedType{config.ObjectStore, config.ConfigurationStore}, Store: store}}}})
-	defer svc.Close()
-	srv := httptest.NewServer(New(Options{Service: svc, Config: &config.Config{}}))
-	defer srv.Close()
-
-	pairsJSON, err := os.ReadFile("../judge/testdata/judge/pairs.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pairs, err := judge.ParseMetricSetPairList(pairsJSON, "pairs.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := judge.LoadCanaryConfigFile("../judge/testdata/judge/canary-config.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := judge.Judge(cfg, pairs, judge.Thresholds{Pass: 95, Marginal: 75})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, get, pairsJSON, res := reportFixture(t)
 	put := func(typ storage.ObjectType, id string, v any) {
 		b, err := json.Marshal(v)
 		if err != nil {
@@ -188,16 +174,6 @@ func TestReportRouteAnalysis(t *testing.T) {
 		CanaryConfig: cfgJSON, Plan: &canary.AnalysisPlan{Start: t0, Interval: 5 * time.Minute, Count: 3, RealTime: true, NextIndex: 1},
 		StageStatus:                   []canary.StageStatus{{Type: "wait", Name: "Interval Wait #1", Status: canary.StatusRunning}},
 		CanaryAnalysisExecutionResult: &canary.AnalysisResult{CanaryExecutionResults: []canary.ExecutionResult{}}})
-
-	get := func(path string) (int, http.Header, string) {
-		resp, err := http.Get(srv.URL + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, resp.Header, string(b)
-	}
 
 	for _, path := range []string{"/report/sa-done", "/report/sa-done?storageAccountName=mem"} {
 		code, h, body := get(path)

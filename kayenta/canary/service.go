@@ -54,10 +54,26 @@ type Service struct {
 	wg     sync.WaitGroup
 
 	mu      sync.Mutex
-	running map[string]context.CancelFunc   // executions this replica works now
-	done    map[string]bool                 // ids known to be complete
+	running map[string]context.CancelFunc   // executions this replica works now, by stateKind.key
+	done    map[string]bool                 // keys (stateKind.key) of executions known to be complete
 	listed  map[string]map[string]listEntry // List's complete executions, per storage account
 }
+
+// stateKind is what tells the stored state of canary executions from that
+// of standalone analyses.
+type stateKind struct {
+	live, archive storage.ObjectType
+	prefix        string // of lease names, and of the keys in running and done
+	what          string // names it in errors
+}
+
+var (
+	executionState = stateKind{storage.CanaryExecution, storage.CanaryResultArchive, "canary-", "canary execution"}
+	analysisState  = stateKind{storage.StandaloneExecution, storage.StandaloneCanaryResultArchive, "analysis-", "canary analysis execution"}
+)
+
+// key names execution id of this kind in leases, running and done.
+func (k stateKind) key(id string) string { return k.prefix + id }
 
 // New returns a Service; call Run to resume and take over executions.
 func New(o Options) *Service {
@@ -84,7 +100,7 @@ func New(o Options) *Service {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Service{o: o, ctx: ctx, cancel: cancel, sem: make(chan struct{}, o.MaxConcurrent),
-		running: map[string]context.CancelFunc{}, done: map[string]bool{}}
+		running: map[string]context.CancelFunc{}, done: map[string]bool{}, listed: map[string]map[string]listEntry{}}
 }
 
 // Accounts returns the account registry.
@@ -223,20 +239,27 @@ func stageStatuses(cfg *judge.CanaryConfig, st string) map[string]string {
 
 func (s *Service) save(ctx context.Context, store *StoreAccount, ex *Execution) error {
 	ex.Complete = Complete(ex.Status)
-	b, err := json.Marshal(ex)
+	return s.saveState(ctx, store, executionState, ex.PipelineID, ex.Complete, ex)
+}
+
+// saveState writes v, the live state of execution id of kind k. Once it is
+// complete, it is remembered as done (resume skips it) and, with
+// Options.Archive, also stored as the archive Kayenta writes.
+func (s *Service) saveState(ctx context.Context, store *StoreAccount, k stateKind, id string, complete bool, v any) error {
+	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	if err := store.Store.Put(ctx, storage.CanaryExecution, ex.PipelineID, "", b); err != nil {
-		return fmt.Errorf("saving execution %s: %w", ex.PipelineID, err)
+	if err := store.Store.Put(ctx, k.live, id, "", b); err != nil {
+		return fmt.Errorf("saving %s %s: %w", k.what, id, err)
 	}
-	if ex.Complete {
+	if complete {
 		s.mu.Lock()
-		s.done[ex.PipelineID] = true
+		s.done[k.key(id)] = true
 		s.mu.Unlock()
 		if s.o.Archive {
-			if err := store.Store.Put(ctx, storage.CanaryResultArchive, ex.PipelineID, "", b); err != nil {
-				return fmt.Errorf("archiving execution %s: %w", ex.PipelineID, err)
+			if err := store.Store.Put(ctx, k.archive, id, "", b); err != nil {
+				return fmt.Errorf("archiving %s %s: %w", k.what, id, err)
 			}
 		}
 	}
@@ -254,27 +277,27 @@ func (s *Service) Get(ctx context.Context, id, storageAccount string) (*Executio
 
 func (s *Service) load(ctx context.Context, store *StoreAccount, id string) (*Execution, error) {
 	var ex Execution
-	if err := loadState(ctx, store, storage.CanaryExecution, storage.CanaryResultArchive, id, "canary execution", &ex); err != nil {
+	if err := loadState(ctx, store, executionState, id, &ex); err != nil {
 		return nil, err
 	}
 	return &ex, nil
 }
 
-// loadState reads the live state of an execution (live), or the archive
-// Kayenta itself writes (archive) when there is none.
-func loadState(ctx context.Context, store *StoreAccount, live, archive storage.ObjectType, id, what string, v any) error {
-	b, err := store.Store.Get(ctx, live, id)
+// loadState reads into v the live state of execution id of kind k, or the
+// archive Kayenta itself writes when there is none.
+func loadState(ctx context.Context, store *StoreAccount, k stateKind, id string, v any) error {
+	b, err := store.Store.Get(ctx, k.live, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		b, err = store.Store.Get(ctx, archive, id)
+		b, err = store.Store.Get(ctx, k.archive, id)
 	}
 	if errors.Is(err, storage.ErrNotFound) {
-		return fmt.Errorf("%s %s: %w", what, id, ErrNotFound)
+		return fmt.Errorf("%s %s: %w", k.what, id, ErrNotFound)
 	}
 	if err != nil {
 		return err
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("%s %s in %s is not readable: %w", what, id, store.Name, err)
+		return fmt.Errorf("%s %s in %s is not readable: %w", k.what, id, store.Name, err)
 	}
 	return nil
 }
@@ -298,7 +321,7 @@ type listEntry struct {
 // Pages are stable: an old execution updated later stays where its build
 // time puts it. Complete executions never change, so their entries are
 // remembered per storage account; a call reads only the executions it has
-// not seen complete, then the page's.
+// not seen complete, then those of the page it has not just read.
 func (s *Service) List(ctx context.Context, f ListFilter) ([]*Execution, error) {
 	store, err := s.o.Accounts.Store(f.StorageAccount, config.ObjectStore)
 	if err != nil {
@@ -319,6 +342,7 @@ func (s *Service) List(ctx context.Context, f ListFilter) ([]*Execution, error) 
 	s.mu.Unlock()
 	entries := make(map[string]listEntry, len(infos))
 	fresh := map[string]listEntry{}
+	incomplete := map[string]*Execution{} // read now, and not remembered
 	for _, info := range infos {
 		if e, ok := known[info.ID]; ok {
 			entries[info.ID] = e
@@ -335,13 +359,12 @@ func (s *Service) List(ctx context.Context, f ListFilter) ([]*Execution, error) 
 		entries[info.ID] = e
 		if ex.Complete {
 			fresh[info.ID] = e
+		} else {
+			incomplete[info.ID] = ex
 		}
 	}
 	// Remember the complete ones; forget what is gone from the store.
 	s.mu.Lock()
-	if s.listed == nil {
-		s.listed = map[string]map[string]listEntry{}
-	}
 	m := s.listed[store.Name]
 	if m == nil {
 		m = map[string]listEntry{}
@@ -378,6 +401,10 @@ func (s *Service) List(ctx context.Context, f ListFilter) ([]*Execution, error) 
 	ids = ids[start:min(start+f.Limit, len(ids))]
 	out := make([]*Execution, 0, len(ids))
 	for _, id := range ids {
+		if ex, ok := incomplete[id]; ok {
+			out = append(out, ex)
+			continue
+		}
 		ex, err := s.load(ctx, store, id)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -403,13 +430,18 @@ func (s *Service) Cancel(ctx context.Context, id, storageAccount string) error {
 	if ex.Complete {
 		return nil
 	}
-	s.mu.Lock()
-	if c, ok := s.running[id]; ok {
-		c()
-	}
-	s.mu.Unlock()
+	s.stop(executionState.key(id))
 	s.finish(ex, StatusCanceled, &Exception{Message: "Canceled by request."})
 	return s.save(ctx, store, ex)
+}
+
+// stop cancels the work of key on this replica, if it works it.
+func (s *Service) stop(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.running[key]; ok {
+		c()
+	}
 }
 
 func (s *Service) finish(ex *Execution, status string, exc *Exception) {
@@ -429,7 +461,7 @@ func (s *Service) finish(ex *Execution, status string, exc *Exception) {
 
 // launch works an execution in the background, if its lease can be taken.
 func (s *Service) launch(id string, store *StoreAccount) {
-	s.spawn(id, func(ctx context.Context) {
+	s.spawn(executionState.key(id), func(ctx context.Context) {
 		select {
 		case s.sem <- struct{}{}:
 			defer func() { <-s.sem }()
@@ -441,7 +473,7 @@ func (s *Service) launch(id string, store *StoreAccount) {
 }
 
 // spawn runs fn in the background under key, unless this replica already
-// works that key or is shutting down. Cancel(key) stops it.
+// works that key or is shutting down. stop(key) stops it.
 func (s *Service) spawn(key string, fn func(ctx context.Context)) {
 	s.mu.Lock()
 	if _, busy := s.running[key]; busy || s.ctx.Err() != nil {
@@ -468,28 +500,38 @@ func (s *Service) spawn(key string, fn func(ctx context.Context)) {
 // is lost (another replica took over after this one stalled), it stops
 // without writing.
 func (s *Service) work(ctx context.Context, id string, store *StoreAccount) {
-	lease, err := store.Store.AcquireLease(ctx, "canary-"+id, s.o.Replica, s.o.LeaseTTL)
+	ctx, release, err := s.holdLease(ctx, store, executionState.key(id))
 	if err != nil {
-		if !errors.Is(err, storage.ErrLeaseHeld) {
-			s.o.Logger.Warn("cannot take execution lease", "execution", id, "err", err)
-		}
 		return
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var lost sync.Once
-	go s.keepLease(ctx, lease, func() { lost.Do(cancel) })
-	defer func() {
-		rctx, rcancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer rcancel()
-		_ = lease.Release(rctx)
-	}()
-
+	defer release()
 	ex, err := s.load(ctx, store, id)
 	if err != nil || ex.Complete {
 		return
 	}
 	s.run(ctx, store, ex)
+}
+
+// holdLease takes the named lease and renews it until release is called.
+// The context it returns ends on release, or when the lease is lost (another
+// replica took over after this one stalled). An error other than
+// storage.ErrLeaseHeld is logged.
+func (s *Service) holdLease(ctx context.Context, store *StoreAccount, name string) (_ context.Context, release func(), _ error) {
+	lease, err := store.Store.AcquireLease(ctx, name, s.o.Replica, s.o.LeaseTTL)
+	if err != nil {
+		if !errors.Is(err, storage.ErrLeaseHeld) {
+			s.o.Logger.Warn("cannot take lease", "lease", name, "err", err)
+		}
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	go s.keepLease(ctx, lease, cancel)
+	return ctx, func() {
+		cancel()
+		rctx, rcancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer rcancel()
+		_ = lease.Release(rctx)
+	}, nil
 }
 
 func (s *Service) keepLease(ctx context.Context, lease storage.Lease, onLost func()) {
@@ -719,8 +761,8 @@ func (s *Service) Run(ctx context.Context) {
 	t := time.NewTicker(s.o.LeaseTTL)
 	defer t.Stop()
 	for {
-		s.resume(ctx)
-		s.resumeStandalone(ctx)
+		s.resume(ctx, executionState, s.launch)
+		s.resume(ctx, analysisState, s.launchAnalysis)
 		select {
 		case <-ctx.Done():
 			return
@@ -731,31 +773,35 @@ func (s *Service) Run(ctx context.Context) {
 	}
 }
 
-func (s *Service) resume(ctx context.Context) {
+// resume launches every execution of kind k that is not complete.
+func (s *Service) resume(ctx context.Context, k stateKind, launch func(id string, store *StoreAccount)) {
 	for _, store := range s.o.Accounts.StoresOf(config.ObjectStore) {
-		infos, err := store.Store.List(ctx, storage.CanaryExecution)
+		infos, err := store.Store.List(ctx, k.live)
 		if err != nil {
-			s.o.Logger.Warn("cannot list executions", "account", store.Name, "err", err)
+			s.o.Logger.Warn("cannot list executions", "type", k.live.String(), "account", store.Name, "err", err)
 			continue
 		}
 		for _, info := range infos {
+			key := k.key(info.ID)
 			s.mu.Lock()
-			known := s.done[info.ID]
+			known := s.done[key]
 			s.mu.Unlock()
 			if known {
 				continue
 			}
-			ex, err := s.load(ctx, store, info.ID)
-			if err != nil {
+			var st struct {
+				Complete bool `json:"complete"`
+			}
+			if loadState(ctx, store, k, info.ID, &st) != nil {
 				continue
 			}
-			if ex.Complete {
+			if st.Complete {
 				s.mu.Lock()
-				s.done[info.ID] = true
+				s.done[key] = true
 				s.mu.Unlock()
 				continue
 			}
-			s.launch(info.ID, store)
+			launch(info.ID, store)
 		}
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/ctlproject/ctl/kayenta/config"
 	"github.com/ctlproject/ctl/kayenta/judge"
 	"github.com/ctlproject/ctl/kayenta/metrics"
-	"github.com/ctlproject/ctl/kayenta/storage"
 )
 
 // AnalysisRequest is Kayenta's CanaryAnalysisExecutionRequest, plus ctl's
@@ -201,7 +200,7 @@ func (s *Service) GetAnalysis(ctx context.Context, id, storageAccount string) (*
 
 func (s *Service) loadAnalysis(ctx context.Context, store *StoreAccount, id string) (*Analysis, error) {
 	var a Analysis
-	if err := loadState(ctx, store, storage.StandaloneExecution, storage.StandaloneCanaryResultArchive, id, "canary analysis execution", &a); err != nil {
+	if err := loadState(ctx, store, analysisState, id, &a); err != nil {
 		return nil, err
 	}
 	return &a, nil
@@ -210,41 +209,19 @@ func (s *Service) loadAnalysis(ctx context.Context, store *StoreAccount, id stri
 func (s *Service) saveAnalysis(ctx context.Context, store *StoreAccount, a *Analysis) error {
 	a.Complete = Complete(a.Status)
 	a.ExecutionStatus = strings.ToUpper(a.Status)
-	b, err := json.Marshal(a)
-	if err != nil {
-		return err
-	}
-	if err := store.Store.Put(ctx, storage.StandaloneExecution, a.PipelineID, "", b); err != nil {
-		return fmt.Errorf("saving analysis %s: %w", a.PipelineID, err)
-	}
-	if a.Complete {
-		s.mu.Lock()
-		s.done["analysis-"+a.PipelineID] = true
-		s.mu.Unlock()
-		if s.o.Archive {
-			return store.Store.Put(ctx, storage.StandaloneCanaryResultArchive, a.PipelineID, "", b)
-		}
-	}
-	return nil
+	return s.saveState(ctx, store, analysisState, a.PipelineID, a.Complete, a)
 }
 
 func (s *Service) launchAnalysis(id string, store *StoreAccount) {
-	s.spawn("analysis-"+id, func(ctx context.Context) { s.workAnalysis(ctx, id, store) })
+	s.spawn(analysisState.key(id), func(ctx context.Context) { s.workAnalysis(ctx, id, store) })
 }
 
 func (s *Service) workAnalysis(ctx context.Context, id string, store *StoreAccount) {
-	lease, err := store.Store.AcquireLease(ctx, "analysis-"+id, s.o.Replica, s.o.LeaseTTL)
+	ctx, release, err := s.holdLease(ctx, store, analysisState.key(id))
 	if err != nil {
 		return
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go s.keepLease(ctx, lease, cancel)
-	defer func() {
-		rctx, rcancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer rcancel()
-		_ = lease.Release(rctx)
-	}()
+	defer release()
 	a, err := s.loadAnalysis(ctx, store, id)
 	if err != nil || a.Complete {
 		return
@@ -319,10 +296,7 @@ func plan(r *AnalysisRequest, now time.Time) (*AnalysisPlan, error) {
 
 // Window returns judgement i's [start, end] (1-based): growing, or sliding
 // with a lookback. In real time, judgement i runs once end has passed.
-func (p *AnalysisPlan) Window(i int) (time.Time, time.Time) { return p.window(i) }
-
-// window returns judgement i's [start, end] (growing, or sliding with a lookback).
-func (p *AnalysisPlan) window(i int) (time.Time, time.Time) {
+func (p *AnalysisPlan) Window(i int) (time.Time, time.Time) {
 	start := p.Start
 	end := p.Start.Add(time.Duration(i) * p.Interval)
 	if p.RealTime {
@@ -370,7 +344,7 @@ func (s *Service) runAnalysis(ctx context.Context, store *StoreAccount, a *Analy
 	p := a.Plan
 	for ; p.NextIndex <= p.Count; p.NextIndex++ {
 		i := p.NextIndex
-		start, end := p.window(i)
+		start, end := p.Window(i)
 		if p.RealTime {
 			// The wait ends at an absolute instant (the end of window i), so a
 			// resumed analysis waits only what is left, and a wait of any
@@ -446,18 +420,11 @@ func (s *Service) judgeWindow(ctx context.Context, store *StoreAccount, a *Analy
 	}
 	res.ExecutionID = ex.PipelineID
 	// Hold the child's lease so no replica's resume loop runs it twice.
-	lease, err := store.Store.AcquireLease(ctx, "canary-"+ex.PipelineID, s.o.Replica, s.o.LeaseTTL)
+	lctx, release, err := s.holdLease(ctx, store, executionState.key(ex.PipelineID))
 	if err != nil {
 		return res, err
 	}
-	lctx, lcancel := context.WithCancel(ctx)
-	go s.keepLease(lctx, lease, lcancel)
-	defer func() {
-		lcancel()
-		rctx, rcancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer rcancel()
-		_ = lease.Release(rctx)
-	}()
+	defer release()
 	if err := s.save(ctx, store, ex); err != nil {
 		return res, err
 	}
@@ -578,34 +545,6 @@ func setStage(a *Analysis, name, status, execID string) {
 	}
 }
 
-func (s *Service) resumeStandalone(ctx context.Context) {
-	for _, store := range s.o.Accounts.StoresOf(config.ObjectStore) {
-		infos, err := store.Store.List(ctx, storage.StandaloneExecution)
-		if err != nil {
-			continue
-		}
-		for _, info := range infos {
-			s.mu.Lock()
-			known := s.done["analysis-"+info.ID]
-			s.mu.Unlock()
-			if known {
-				continue
-			}
-			a, err := s.loadAnalysis(ctx, store, info.ID)
-			if err != nil {
-				continue
-			}
-			if a.Complete {
-				s.mu.Lock()
-				s.done["analysis-"+info.ID] = true
-				s.mu.Unlock()
-				continue
-			}
-			s.launchAnalysis(info.ID, store)
-		}
-	}
-}
-
 // CancelAnalysis stops a standalone analysis: it ends canceled.
 func (s *Service) CancelAnalysis(ctx context.Context, id, storageAccount string) error {
 	store, err := s.o.Accounts.Store(storageAccount, config.ObjectStore)
@@ -619,11 +558,7 @@ func (s *Service) CancelAnalysis(ctx context.Context, id, storageAccount string)
 	if a.Complete {
 		return nil
 	}
-	s.mu.Lock()
-	if c, ok := s.running["analysis-"+id]; ok {
-		c()
-	}
-	s.mu.Unlock()
+	s.stop(analysisState.key(id))
 	s.endAnalysis(a, StatusCanceled, &Exception{Message: "Canceled by request."})
 	return s.saveAnalysis(ctx, store, a)
 }

@@ -101,7 +101,7 @@ func TestPlanWindows(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			var got [][2]time.Time
 			for i := 1; i <= c.p.Count; i++ {
-				s, e := c.p.window(i)
+				s, e := c.p.Window(i)
 				got = append(got, [2]time.Time{s, e})
 			}
 			if fmt.Sprint(got) != fmt.Sprint(c.want) {

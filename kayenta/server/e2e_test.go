@@ -1,13 +1,9 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -128,37 +124,11 @@ func serveWith(t testing.TB, yml string, o server.Options) (string, func()) {
 // (plain client, 15 s timeout, no escaping) and decodes the JSON answer.
 func call(t testing.TB, method, url string, body any, out any) int {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, url, rd)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := (&http.Client{Timeout: 15 * time.Second}).Do(req)
+	code, err := doJSON(testClient, method, url, body, out)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if out != nil && len(b) > 0 {
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("%s %s: %d %s: %v", method, url, resp.StatusCode, b, err)
-		}
-	}
-	return resp.StatusCode
-}
-
-func storeConfig(t testing.TB, base string) {
-	t.Helper()
-	var cfg map[string]any
-	json.Unmarshal([]byte(canaryConfigJSON), &cfg)
-	var created map[string]string
-	if code := call(t, "POST", base+"/canaryConfig", cfg, &created); code != 200 {
-		t.Fatalf("POST /canaryConfig: %d %v", code, created)
-	}
+	return code
 }
 
 // argoMeasure is Argo Rollouts' Kayenta provider: look the config up by
@@ -224,7 +194,7 @@ func pollScore(t testing.TB, base, exID string) (int, map[string]any) {
 func TestArgoRolloutsHealthyPassesFaultyFails(t *testing.T) {
 	f := newFixture(t)
 	base, _ := serve(t, f.kayentaYML(f.prom.URL, ""))
-	storeConfig(t, base)
+	storeConfigID(t, base)
 
 	score, st := argoMeasure(t, base, "canary-healthy")
 	if score < 95 {

@@ -71,10 +71,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*Server, error) {
 		accts.Stores = append(accts.Stores, canary.StoreAccount{Name: a.Name, Types: a.SupportedTypes, Store: st})
 	}
 	for _, a := range cfg.LocalAccounts {
-		if err := os.MkdirAll(a.RootDirectory, 0o700); err != nil {
-			return nil, fmt.Errorf("local account %s: %w", a.Name, err)
-		}
-		st, err := storage.NewLocal(a.RootDirectory)
+		st, err := storage.NewLocal(a.RootDirectory) // creates the folder
 		if err != nil {
 			return nil, fmt.Errorf("local account %s: %w", a.Name, err)
 		}

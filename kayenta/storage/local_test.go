@@ -166,12 +166,7 @@ func TestLocalTwoInstances(t *testing.T) {
 	mustPut(t, b, CanaryConfig, "cfg", "two.json", `{"v":2}`)
 	mustGet(t, a, CanaryConfig, "cfg", `{"v":2}`)
 	for round := range 3 {
-		winners := raceLeases(t, 20, fmt.Sprintf("race-%d", round), func(i int) Store {
-			if i%2 == 0 {
-				return a
-			}
-			return b
-		})
+		winners := raceLeases(t, 20, fmt.Sprintf("race-%d", round), alternate(a, b))
 		if len(winners) != 1 {
 			t.Fatalf("round %d: %d winners %v; want one", round, len(winners), winners)
 		}

@@ -156,12 +156,7 @@ func TestS3TwoReplicas(t *testing.T) {
 	b := newS3(t, s3Opts(srv, bucket))
 	ctx := context.Background()
 	for round := range 5 {
-		winners := raceLeases(t, 20, fmt.Sprintf("exec-%d", round), func(i int) Store {
-			if i%2 == 0 {
-				return a
-			}
-			return b
-		})
+		winners := raceLeases(t, 20, fmt.Sprintf("exec-%d", round), alternate(a, b))
 		if len(winners) != 1 {
 			t.Fatalf("round %d: %d winners %v; want exactly one", round, len(winners), winners)
 		}

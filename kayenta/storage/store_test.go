@@ -500,6 +500,17 @@ func testStore(t *testing.T, newStore func(t *testing.T) Store) {
 	})
 }
 
+// alternate is a storeFor of raceLeases over two instances: a for even i,
+// b for odd.
+func alternate(a, b Store) func(i int) Store {
+	return func(i int) Store {
+		if i%2 == 0 {
+			return a
+		}
+		return b
+	}
+}
+
 // raceLeases starts n goroutines that acquire the lease name at once, each
 // as its own holder through storeFor(i); every loser must see ErrLeaseHeld.
 // It returns the winners' holders and releases their leases.
