@@ -55,7 +55,7 @@ var ErrNeedsKubeBinary = errors.New("distributed deployments are handled by the 
 func For(home string, d *halconfig.DeploymentConfiguration, progress io.Writer) (Deployer, error) {
 	switch d.DeploymentEnvironment.Type {
 	case halconfig.EnvLocal, "":
-		return &localDeployer{&Local{Home: home, Deployment: d, Progress: progress}}, nil
+		return &Local{Home: home, Deployment: d, Progress: progress}, nil
 	case halconfig.EnvDistributed:
 		if NewDistributed == nil {
 			return nil, ErrNeedsKubeBinary
@@ -65,9 +65,8 @@ func For(home string, d *halconfig.DeploymentConfiguration, progress io.Writer) 
 	return nil, fmt.Errorf("deployment %s: unknown deploymentEnvironment.type %q (want local or distributed)", d.Name, d.DeploymentEnvironment.Type)
 }
 
-// checkGenerated parses a generated kayenta.yml as the service will, so a
+// CheckGenerated parses a generated kayenta.yml as the service will, so a
 // config the service would refuse is caught before anything changes.
-// CheckGenerated parses a generated kayenta.yml as the service will.
 func CheckGenerated(g *Generated) error {
 	yml := g.KayentaYML
 	if len(g.Files) > 0 {
@@ -88,47 +87,4 @@ func CheckGenerated(g *Generated) error {
 		return fmt.Errorf("the generated service config would not start: %w", err)
 	}
 	return nil
-}
-
-type localDeployer struct{ *Local }
-
-func (l *localDeployer) Apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error) {
-	gen, err := l.Generate()
-	if err != nil {
-		return nil, err
-	}
-	if err := CheckGenerated(gen); err != nil {
-		return nil, err
-	}
-	if o.DryRun {
-		return &ApplyResult{Action: "dry-run"}, nil
-	}
-	return l.Local.Apply(ctx)
-}
-
-func (l *localDeployer) Diff(ctx context.Context) (string, error) {
-	gen, err := l.Generate()
-	if err != nil {
-		return "", err
-	}
-	running, err := os.ReadFile(l.configPath())
-	if err != nil && !os.IsNotExist(err) {
-		return "", err
-	}
-	return UnifiedDiff(string(running), string(gen.KayentaYML), "running/kayenta.yml", "apply/kayenta.yml"), nil
-}
-
-func (l *localDeployer) Status(ctx context.Context) (StatusReport, error) { return l.Local.Status(ctx) }
-
-// Rows implements StatusReport.
-func (s *LocalStatus) Rows() [][2]string {
-	rows := [][2]string{{"Deployment", s.Deployment}, {"Type", s.Type}, {"Health", s.Health}}
-	if s.State != nil {
-		rows = append(rows, [2]string{"URL", s.State.URL}, [2]string{"PID", fmt.Sprint(s.State.PID)},
-			[2]string{"Started", s.State.StartedAt.Format(time.RFC3339)})
-	}
-	if s.Revision > 0 {
-		rows = append(rows, [2]string{"Revision", fmt.Sprint(s.Revision)})
-	}
-	return append(rows, [2]string{"Config", s.Config}, [2]string{"Log", s.Log})
 }

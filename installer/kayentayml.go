@@ -1,7 +1,8 @@
 // Package installer turns a deployment's config into what runs: the
 // analysis service's kayenta.yml and Helm chart values, installed into
-// Kubernetes with the Helm SDK (distributed) or run as a supervised local
-// process (local). It never edits the config.
+// Kubernetes with the Helm SDK (distributed, by installer/kube, which only
+// ctl-kube links) or run as a supervised local process (local). It never
+// edits the config.
 package installer
 
 import (

@@ -60,7 +60,7 @@ type Local struct {
 }
 
 func (l *Local) dir() string         { return filepath.Join(l.Home, l.Deployment.Name) }
-func (l *Local) statePath() string   { return filepath.Join(l.dir(), "local-state.json") }
+func (l *Local) statePath() string   { return LocalStatePath(l.Home, l.Deployment.Name) }
 func (l *Local) configPath() string  { return filepath.Join(l.dir(), "kayenta.yml") }
 func (l *Local) logPath() string     { return filepath.Join(l.dir(), "service-logs", "kayenta.log") }
 func (l *Local) dataDir() string     { return filepath.Join(l.dir(), "kayenta-data") }
@@ -114,10 +114,17 @@ func (l *Local) smokeMetricsPort() (int, error) {
 
 // Apply writes kayenta.yml and starts the service, or restarts it when
 // the config changed. With no change and a healthy process it does nothing.
-func (l *Local) Apply(ctx context.Context) (*ApplyResult, error) {
+// A config the service would refuse changes nothing; so does a dry run.
+func (l *Local) Apply(ctx context.Context, o ApplyOptions) (*ApplyResult, error) {
 	gen, err := l.Generate()
 	if err != nil {
 		return nil, err
+	}
+	if err := CheckGenerated(gen); err != nil {
+		return nil, err
+	}
+	if o.DryRun {
+		return &ApplyResult{Action: "dry-run"}, nil
 	}
 	st, _ := l.readState()
 	if st != nil && processAlive(st.PID) && st.ConfigSHA == sha(gen.KayentaYML) && l.healthy(ctx, st.URL) == nil {
@@ -276,6 +283,20 @@ func (l *Local) healthy(ctx context.Context, url string) error {
 	return nil
 }
 
+// Diff is the unified diff of the kayenta.yml apply would write against
+// the running one.
+func (l *Local) Diff(ctx context.Context) (string, error) {
+	gen, err := l.Generate()
+	if err != nil {
+		return "", err
+	}
+	running, err := os.ReadFile(l.configPath())
+	if err != nil && !os.IsNotExist(err) {
+		return "", err
+	}
+	return UnifiedDiff(string(running), string(gen.KayentaYML), "running/kayenta.yml", "apply/kayenta.yml"), nil
+}
+
 // LocalStatus is what `ctl deploy status` reports for a local deployment.
 type LocalStatus struct {
 	Deployment string      `json:"deployment" yaml:"deployment"`
@@ -289,8 +310,21 @@ type LocalStatus struct {
 	Config     string      `json:"config" yaml:"config"`
 }
 
-// Status reports the process and its health.
-func (l *Local) Status(ctx context.Context) (*LocalStatus, error) {
+// Rows implements StatusReport.
+func (s *LocalStatus) Rows() [][2]string {
+	rows := [][2]string{{"Deployment", s.Deployment}, {"Type", s.Type}, {"Health", s.Health}}
+	if s.State != nil {
+		rows = append(rows, [2]string{"URL", s.State.URL}, [2]string{"PID", fmt.Sprint(s.State.PID)},
+			[2]string{"Started", s.State.StartedAt.Format(time.RFC3339)})
+	}
+	if s.Revision > 0 {
+		rows = append(rows, [2]string{"Revision", fmt.Sprint(s.Revision)})
+	}
+	return append(rows, [2]string{"Config", s.Config}, [2]string{"Log", s.Log})
+}
+
+// Status reports the process and its health (a *LocalStatus).
+func (l *Local) Status(ctx context.Context) (StatusReport, error) {
 	s := &LocalStatus{Deployment: l.Deployment.Name, Type: halconfig.EnvLocal, Log: l.logPath(), Config: l.configPath(), Health: "not deployed"}
 	st, err := l.readState()
 	if err != nil {
@@ -327,21 +361,32 @@ func (l *Local) Clean(ctx context.Context) (bool, error) {
 		}
 	}
 	for _, p := range []string{l.statePath(), BaselinePath(l.Home, l.Deployment.Name)} {
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := RemoveFile(p); err != nil {
 			return true, err
 		}
 	}
 	return true, os.RemoveAll(l.revisionsDir())
 }
 
-func (l *Local) readState() (*LocalState, error) {
-	b, err := os.ReadFile(l.statePath())
+func (l *Local) readState() (*LocalState, error) { return ReadLocalState(l.Home, l.Deployment.Name) }
+
+// LocalStatePath is where a local deployment records its process.
+func LocalStatePath(home, deployment string) string {
+	return filepath.Join(home, deployment, "local-state.json")
+}
+
+// ReadLocalState reads what a local deployment recorded about its process
+// (an error wrapping os.ErrNotExist when it was never started or was
+// cleaned).
+func ReadLocalState(home, deployment string) (*LocalState, error) {
+	path := LocalStatePath(home, deployment)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	var st LocalState
 	if err := json.Unmarshal(b, &st); err != nil {
-		return nil, fmt.Errorf("%s: %w", l.statePath(), err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &st, nil
 }

@@ -68,16 +68,7 @@ func Values(gen *Generated, s *ServiceSettings) map[string]any {
 		}
 		v["files"] = files
 	}
-	img := map[string]any{"tag": Version}
-	if s.Image != "" {
-		repo, tag := splitImage(s.Image)
-		img["repository"] = repo
-		img["tag"] = tag
-	}
-	if s.ImagePullPolicy != "" {
-		img["pullPolicy"] = s.ImagePullPolicy
-	}
-	v["image"] = img
+	v["image"] = ImageValues(s)
 	if s.Replicas != nil {
 		v["replicaCount"] = *s.Replicas
 	}
@@ -127,6 +118,22 @@ func Values(gen *Generated, s *ServiceSettings) map[string]any {
 		v["service"] = svc
 	}
 	return v
+}
+
+// ImageValues is the chart's image value for the service settings: ctl's
+// image at this version unless the settings name another. The sample app
+// chart takes the same value, as its pods run the service's image.
+func ImageValues(s *ServiceSettings) map[string]any {
+	img := map[string]any{"tag": Version}
+	if s.Image != "" {
+		repo, tag := splitImage(s.Image)
+		img["repository"] = repo
+		img["tag"] = tag
+	}
+	if s.ImagePullPolicy != "" {
+		img["pullPolicy"] = s.ImagePullPolicy
+	}
+	return img
 }
 
 func toAny(m map[string]string) map[string]any {

@@ -152,12 +152,11 @@ kayenta.yml (local) or the rendered manifests against the live release
 			if err != nil {
 				return err
 			}
-			changes, err := installer.ConfigChanges(base, t.d)
-			if err != nil {
-				return err
-			}
-			if base == nil {
-				changes = nil
+			var changes []installer.Change // none listed before the first apply
+			if base != nil {
+				if changes, err = installer.ConfigChanges(base, t.d); err != nil {
+					return err
+				}
 			}
 			live, err := t.dep.Diff(cmd.Context())
 			if err != nil {

@@ -14,7 +14,6 @@ import (
 	"helm.sh/helm/v3/pkg/storage"
 	"helm.sh/helm/v3/pkg/storage/driver"
 
-	"github.com/ctlproject/ctl/charts"
 	"github.com/ctlproject/ctl/halconfig"
 	"github.com/ctlproject/ctl/installer"
 	"github.com/ctlproject/ctl/installer/internal/fixture"
@@ -38,7 +37,7 @@ func TestGoldenManifests(t *testing.T) {
 	old := installer.Version
 	installer.Version = "v1.0.0"
 	defer func() { installer.Version = old }()
-	k := &Kube{Home: home, Deployment: d, Progress: io.Discard, Namespace: "canary", LoadChart: charts.LoadKayenta,
+	k := &Kube{Home: home, Deployment: d, Progress: io.Discard, Namespace: "canary",
 		cfg: &action.Configuration{Releases: storage.Init(driver.NewMemory()), KubeClient: &kubefake.PrintingKubeClient{Out: io.Discard},
 			Capabilities: chartutil.DefaultCapabilities, Log: func(string, ...any) {}}}
 	ch, vals, err := k.generate()

@@ -58,8 +58,6 @@ type Kube struct {
 	Deployment *halconfig.DeploymentConfiguration
 	Progress   io.Writer
 	Namespace  string
-	// LoadChart returns the chart (default: the embedded one).
-	LoadChart func() (*chart.Chart, error)
 
 	flags *genericclioptions.ConfigFlags
 	cfg   *action.Configuration
@@ -85,7 +83,7 @@ func NewKube(home string, d *halconfig.DeploymentConfiguration, progress io.Writ
 	if e.AccountName != "" {
 		flags.Context = &e.AccountName
 	}
-	k := &Kube{Home: home, Deployment: d, Progress: installer.OrDiscard(progress), Namespace: ns, LoadChart: charts.LoadKayenta, flags: flags}
+	k := &Kube{Home: home, Deployment: d, Progress: installer.OrDiscard(progress), Namespace: ns, flags: flags}
 	k.cfg = new(action.Configuration)
 	if err := k.cfg.Init(flags, ns, "secret", func(string, ...any) {}); err != nil {
 		return nil, k.explain(err)
@@ -149,7 +147,7 @@ func (k *Kube) generate() (*chart.Chart, map[string]any, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	ch, err := k.LoadChart()
+	ch, err := charts.LoadKayenta()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -160,7 +158,7 @@ func (k *Kube) generate() (*chart.Chart, map[string]any, error) {
 // current returns the release's latest revision (nil when not installed).
 func (k *Kube) current() (*release.Release, error) {
 	rel, err := k.cfg.Releases.Last(ReleaseName)
-	if errors.Is(err, driver.ErrReleaseNotFound) || (err != nil && strings.Contains(err.Error(), "not found")) {
+	if releaseNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
@@ -601,17 +599,36 @@ func (k *Kube) Clean(ctx context.Context) (bool, error) {
 	if err := k.ping(ctx); err != nil {
 		return false, err
 	}
-	un := action.NewUninstall(k.cfg)
-	un.Wait = false
-	un.Timeout = 2 * time.Minute
-	if _, err := un.Run(ReleaseName); err != nil {
-		if errors.Is(err, driver.ErrReleaseNotFound) || strings.Contains(err.Error(), "not found") {
-			return false, nil
-		}
+	found, err := k.uninstall(ReleaseName, 2*time.Minute)
+	if err != nil {
 		return false, k.explain(err)
+	}
+	if !found {
+		return false, nil
 	}
 	_ = installer.RemoveFile(installer.BaselinePath(k.Home, k.Deployment.Name))
 	return true, nil
+}
+
+// uninstall removes a release without waiting for its objects to go; false
+// when it was not installed.
+func (k *Kube) uninstall(release string, timeout time.Duration) (bool, error) {
+	un := action.NewUninstall(k.cfg)
+	un.Wait = false
+	un.Timeout = timeout
+	if _, err := un.Run(release); err != nil {
+		if releaseNotFound(err) {
+			return false, nil
+		}
+		return false, err
+	}
+	return true, nil
+}
+
+// releaseNotFound reports whether err says a release is not installed
+// (the storage driver's error, or the same wrapped by an action as text).
+func releaseNotFound(err error) bool {
+	return err != nil && (errors.Is(err, driver.ErrReleaseNotFound) || strings.Contains(err.Error(), "not found"))
 }
 
 // NewDeployer is NewKube as an installer.Deployer (installer.NewDistributed).

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"helm.sh/helm/v3/pkg/action"
-	"helm.sh/helm/v3/pkg/storage/driver"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
@@ -89,11 +88,10 @@ func (e *smokeEnv) progressf(format string, args ...any) {
 
 // values are the sample app chart's values for the scenarios.
 func (e *smokeEnv) values(run string, scenarios []smoke.Scenario, rps int) (map[string]any, error) {
-	ch, vals, err := e.k.generate()
+	settings, err := installer.LoadServiceSettings(e.k.Home, e.k.Deployment.Name)
 	if err != nil {
 		return nil, err
 	}
-	_ = ch
 	var apps []any
 	for _, sc := range scenarios {
 		for _, v := range smoke.Versions {
@@ -124,15 +122,9 @@ func (e *smokeEnv) values(run string, scenarios []smoke.Scenario, rps int) (map[
 	// The annotations stay with a ServiceMonitor: a Prometheus that honours
 	// both scrapes each app under two jobs, which the built-in queries sum
 	// away (both sides double alike; ratios and quantiles do not change).
-	out := map[string]any{"apps": apps, "serviceMonitor": sm, "scrape": map[string]any{"annotations": true}}
 	// The apps run the service's image: it holds `ctl canary sample-app`.
-	if img, ok := vals["image"]; ok {
-		out["image"] = img
-	}
-	if ps, ok := vals["imagePullSecrets"]; ok {
-		out["imagePullSecrets"] = ps
-	}
-	return out, nil
+	return map[string]any{"apps": apps, "serviceMonitor": sm, "scrape": map[string]any{"annotations": true},
+		"image": installer.ImageValues(settings)}, nil
 }
 
 // Start implements smoke.Env.
@@ -286,15 +278,12 @@ func (e *smokeEnv) Stop(ctx context.Context) error {
 	if !e.installed {
 		return nil
 	}
-	un := action.NewUninstall(e.k.cfg)
-	un.Wait = false
-	un.Timeout = time.Minute
-	if _, err := un.Run(e.release); err != nil {
-		if errors.Is(err, driver.ErrReleaseNotFound) || strings.Contains(err.Error(), "not found") {
-			return nil
-		}
+	found, err := e.k.uninstall(e.release, time.Minute)
+	if err != nil {
 		return fmt.Errorf("removing the sample apps: %v; remove them with `helm -n %s uninstall %s`", e.k.explain(err), e.k.Namespace, e.release)
 	}
-	e.progressf("Removed Helm release %s", e.release)
+	if found {
+		e.progressf("Removed Helm release %s", e.release)
+	}
 	return nil
 }
