@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/ctlproject/ctl/halconfig"
@@ -85,7 +86,7 @@ func checkLayout(name string) string {
 	if parts[0] == RequiredFilesDir && len(parts) == 2 {
 		return ""
 	}
-	if len(parts) >= 3 && (parts[1] == "profiles" || parts[1] == "service-settings") && halconfig.ValidDeploymentName(parts[0]) {
+	if len(parts) >= 3 && slices.Contains(deploymentDirs, parts[1]) && halconfig.ValidDeploymentName(parts[0]) {
 		return ""
 	}
 	return "not part of a ctl backup (entries are config, secrets.age, required-files/NAME and DEPLOYMENT/profiles/... or DEPLOYMENT/service-settings/...)"

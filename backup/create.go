@@ -256,7 +256,7 @@ func deploymentFiles(home string, deployments []string) ([]member, []string, err
 	var out []member
 	var warnings []string
 	for _, dep := range deployments {
-		for _, sub := range []string{"profiles", "service-settings"} {
+		for _, sub := range deploymentDirs {
 			root := filepath.Join(home, dep, sub)
 			fi, err := os.Lstat(root)
 			if errors.Is(err, fs.ErrNotExist) {

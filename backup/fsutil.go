@@ -3,11 +3,12 @@ package backup
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/ctlproject/ctl/halconfig"
 )
 
 // syncDir fsyncs a folder, so the renames and creations in it are durable.
@@ -80,46 +81,26 @@ func publish(tmp, path string) error {
 }
 
 // moveInto renames src to dst. When they are on different filesystems (a
-// --config outside $CTL_HOME) a regular file is copied next to dst and
-// renamed over it, which is just as atomic for readers, then src is removed.
+// --config outside $CTL_HOME) a regular file is written to dst with
+// halconfig.WriteFileAtomic, which is just as atomic for readers, then src
+// is removed.
 func moveInto(src, dst string) error {
 	err := os.Rename(src, dst)
 	if err == nil || !errors.Is(err, syscall.EXDEV) {
 		return err
 	}
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	fi, err := in.Stat()
+	fi, err := os.Stat(src)
 	if err != nil {
 		return err
 	}
 	if !fi.Mode().IsRegular() {
 		return fmt.Errorf("cannot move folder %s to another filesystem (%s)", src, dst)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".tmp-*")
+	data, err := os.ReadFile(src)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := io.Copy(tmp, in); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
+	if err := halconfig.WriteFileAtomic(dst, data, 0o600); err != nil {
 		return err
 	}
 	return os.Remove(src)

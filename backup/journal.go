@@ -259,6 +259,9 @@ func newStaging(home string) (*staging, error) {
 // tree is where the archive's entries are extracted.
 func (s *staging) tree() string { return filepath.Join(s.dir, "tree") }
 
+// config is where the restored config is staged.
+func (s *staging) config() string { return filepath.Join(s.dir, "config.new") }
+
 // old is where replaced entries are moved aside.
 func (s *staging) old() string { return filepath.Join(s.dir, "old") }
 

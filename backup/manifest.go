@@ -24,6 +24,10 @@ const (
 	BackupsDir = "backups"
 )
 
+// deploymentDirs are the folders of each deployment that a backup holds
+// and a restore replaces (DEPLOYMENT/profiles/..., DEPLOYMENT/service-settings/...).
+var deploymentDirs = []string{"profiles", "service-settings"}
+
 // Limits that Restore and Verify enforce on an archive; Create refuses to
 // write an archive they would refuse.
 const (

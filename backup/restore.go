@@ -124,7 +124,7 @@ type plan struct {
 // same deployment/provider/account still exists. current may be nil. Files
 // go to home/required-files and are staged under p.tree.
 func (p *prepared) makePlan(current *halconfig.Halconfig, home string) (*plan, error) {
-	pl := &plan{final: p.cfg.Clone()}
+	pl := &plan{final: p.cfg.Clone(), current: current}
 	staged := map[string]string{} // final path -> staged path
 	useFile := func(ref halconfig.FieldRef, entry string) {
 		final := filepath.Join(home, filepath.FromSlash(entry))
@@ -365,7 +365,6 @@ func Restore(store *halconfig.Store, opts RestoreOptions) (*RestoreResult, error
 		if err != nil {
 			return nil, err
 		}
-		pl.current = current
 		res.Kept, res.Missing = pl.kept, pl.missing
 		res.Warnings = append(res.Warnings, pl.warnings...)
 		if res.Problems, err = pl.validate(opts.Path, opts.NoValidate); err != nil {
@@ -394,19 +393,17 @@ func Restore(store *halconfig.Store, opts RestoreOptions) (*RestoreResult, error
 	if err != nil {
 		return nil, err
 	}
-	current := pl.current
 
 	// Stage the final config and the folders of every restored deployment.
 	data, err := halconfig.Marshal(pl.final)
 	if err != nil {
 		return nil, err
 	}
-	stagedConfig := filepath.Join(st.dir, "config.new")
-	if err := writeFileSync(stagedConfig, data); err != nil {
+	if err := writeFileSync(st.config(), data); err != nil {
 		return nil, fmt.Errorf("staging the config: %w", err)
 	}
 	for _, dep := range res.Deployments {
-		for _, sub := range []string{"profiles", "service-settings"} {
+		for _, sub := range deploymentDirs {
 			if err := os.MkdirAll(filepath.Join(st.tree(), dep, sub), 0o700); err != nil {
 				return nil, fmt.Errorf("staging %s/%s: %w", dep, sub, err)
 			}
@@ -429,7 +426,7 @@ func Restore(store *halconfig.Store, opts RestoreOptions) (*RestoreResult, error
 	}
 	pause("staged")
 
-	j, err := p.journal(st, store, current, res, pl)
+	j, err := pl.journal(st, store, res)
 	if err != nil {
 		return nil, err
 	}
@@ -462,24 +459,24 @@ func Restore(store *halconfig.Store, opts RestoreOptions) (*RestoreResult, error
 // journal lists the renames that swap the staged state in: deployments
 // only the current config has lose their folders, restored deployments get
 // theirs, new required files are added, and the config comes last.
-func (p *prepared) journal(st *staging, store *halconfig.Store, current *halconfig.Halconfig, res *RestoreResult, pl *plan) (*journal, error) {
+func (pl *plan) journal(st *staging, store *halconfig.Store, res *RestoreResult) (*journal, error) {
 	home := store.Home
 	j := &journal{Version: 1, Staging: st.dir, Config: store.Path}
 	n := 0
 	aside := func() string { n++; return filepath.Join(st.old(), fmt.Sprint(n)) }
-	if current != nil {
-		for _, dep := range current.DeploymentNames() {
+	if pl.current != nil {
+		for _, dep := range pl.current.DeploymentNames() {
 			if slices.Contains(res.Deployments, dep) {
 				continue
 			}
 			res.Removed = append(res.Removed, dep)
-			for _, sub := range []string{"profiles", "service-settings"} {
+			for _, sub := range deploymentDirs {
 				j.Moves = append(j.Moves, move{To: filepath.Join(home, dep, sub), Aside: aside()})
 			}
 		}
 	}
 	for _, dep := range res.Deployments {
-		for _, sub := range []string{"profiles", "service-settings"} {
+		for _, sub := range deploymentDirs {
 			j.Moves = append(j.Moves, move{From: filepath.Join(st.tree(), dep, sub), To: filepath.Join(home, dep, sub), Aside: aside()})
 		}
 	}
@@ -493,7 +490,7 @@ func (p *prepared) journal(st *staging, store *halconfig.Store, current *halconf
 		}
 		j.Moves = append(j.Moves, move{From: from, To: to, Aside: aside()})
 	}
-	j.Moves = append(j.Moves, move{From: filepath.Join(st.dir, "config.new"), To: store.Path})
+	j.Moves = append(j.Moves, move{From: st.config(), To: store.Path})
 	return j, nil
 }
 

@@ -138,9 +138,7 @@ secrets in the config's secret fields, not in profiles.`,
 			if err != nil {
 				return err
 			}
-			for _, w := range res.Warnings {
-				fmt.Fprintf(f.IO.ErrOut, "%s %s\n", f.IO.Color("33", "- WARNING"), w)
-			}
+			printWarnings(f, res.Warnings)
 			m := res.Manifest
 			switch {
 			case len(m.Included) > 0:
@@ -165,6 +163,27 @@ secrets in the config's secret fields, not in profiles.`,
 	cmd.Flags().BoolVar(&includeSecrets, "include-secrets", false, "Include secrets in PLAIN TEXT (prefer --encrypt)")
 	_ = cmd.MarkFlagFilename("output", "tar.gz")
 	return cmd
+}
+
+// printWarnings writes warnings to stderr, marked as PrintProblems marks them.
+func printWarnings(f *cmdutil.Factory, warnings []string) {
+	for _, w := range warnings {
+		fmt.Fprintf(f.IO.ErrOut, "%s %s\n", f.IO.Color("33", "- WARNING"), w)
+	}
+}
+
+// refused explains why restore or verify refused a backup: a config that
+// fails validation gets its problems printed, a wrong passphrase a pointer
+// to PassphraseEnv.
+func refused(f *cmdutil.Factory, err error) error {
+	var verr *backup.ValidationError
+	if errors.As(err, &verr) {
+		cmdutil.PrintProblems(f.IO, verr.Problems)
+	}
+	if errors.Is(err, backup.ErrWrongPassphrase) {
+		return fmt.Errorf("%w (check it, or set %s)", err, PassphraseEnv)
+	}
+	return err
 }
 
 func refList(refs []backup.SecretRef) string {
@@ -225,14 +244,8 @@ history/ (what "ctl deploy" last applied) is never touched.`,
 					if !f.IO.IsStdinTTY() {
 						return false, cmdutil.FlagErrorf("restoring replaces the current config; standard input is not a terminal to confirm it, so pass --yes (nothing was changed)")
 					}
-					fmt.Fprintf(f.IO.ErrOut, "This replaces %s and the profiles/ and service-settings/ of deployment(s) %s with the backup from %s (ctl %s).\nThe current state is saved first. Continue? (y/N) ",
-						store.Path, strings.Join(deployments, ", "), s.Created.Format(time.RFC3339), s.CtlVersion)
-					answer, err := f.IO.ReadLine()
-					if err != nil {
-						return false, err
-					}
-					a := strings.ToLower(strings.TrimSpace(answer))
-					return a == "y" || a == "yes", nil
+					return f.IO.Confirm(fmt.Sprintf("This replaces %s and the profiles/ and service-settings/ of deployment(s) %s with the backup from %s (ctl %s).\nThe current state is saved first. Continue?",
+						store.Path, strings.Join(deployments, ", "), s.Created.Format(time.RFC3339), s.CtlVersion))
 				},
 			}
 			if step := f.Getenv(pauseEnv); step != "" {
@@ -244,20 +257,11 @@ history/ (what "ctl deploy" last applied) is never touched.`,
 				}
 			}
 			res, err := backup.Restore(store, opts)
-			var verr *backup.ValidationError
-			if errors.As(err, &verr) {
-				cmdutil.PrintProblems(f.IO, verr.Problems)
-			}
-			if errors.Is(err, backup.ErrWrongPassphrase) {
-				return fmt.Errorf("%w (check it, or set %s)", err, PassphraseEnv)
-			}
 			if err != nil {
-				return err
+				return refused(f, err)
 			}
 			cmdutil.PrintProblems(f.IO, res.Problems)
-			for _, w := range res.Warnings {
-				fmt.Fprintf(f.IO.ErrOut, "%s %s\n", f.IO.Color("33", "- WARNING"), w)
-			}
+			printWarnings(f, res.Warnings)
 			if res.PreRestore != "" {
 				fmt.Fprintf(f.IO.Out, "+ Saved the state before the restore to %s\n  (secrets included in plain text; mode 0600 in the 0700 backups folder). Undo with:\n    ctl backup restore --backup-path %s --yes\n",
 					res.PreRestore, res.PreRestore)
@@ -319,15 +323,8 @@ or standard input is a terminal; otherwise only its checksum is checked.`,
 				opts.Passphrase = passphrase(f, false)
 			}
 			res, err := backup.Verify(path, opts)
-			var verr *backup.ValidationError
-			if errors.As(err, &verr) {
-				cmdutil.PrintProblems(f.IO, verr.Problems)
-			}
-			if errors.Is(err, backup.ErrWrongPassphrase) {
-				return fmt.Errorf("%w (check it, or set %s)", err, PassphraseEnv)
-			}
 			if err != nil {
-				return err
+				return refused(f, err)
 			}
 			cmdutil.PrintProblems(f.IO, res.Problems)
 			s := res.Summary

@@ -38,25 +38,6 @@ func entryNames(t *testing.T, path string) []string {
 	return names
 }
 
-// plainBytes is the archive's uncompressed tar stream.
-func plainBytes(t *testing.T, path string) []byte {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(gz)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func assertMode(t *testing.T, path string, want os.FileMode) {
 	t.Helper()
 	fi, err := os.Stat(path)
@@ -190,12 +171,7 @@ func TestRoundTripKeepsCurrentSecrets(t *testing.T) {
 
 	// The pre-restore backup undoes the restore: it holds the changed
 	// config, secrets included, mode 0600.
-	var pre string
-	for _, line := range strings.Split(r.out, "\n") {
-		if i := strings.Index(line, "--backup-path "); i >= 0 {
-			pre = strings.Fields(line[i+len("--backup-path "):])[0]
-		}
-	}
+	pre := preRestorePath(r.out)
 	assertMode(t, pre, 0o600)
 	m := getManifest(t, readTarGz(t, pre))
 	if m.Reason != backup.ReasonPreRestore || m.Secrets != backup.SecretsIncluded || len(m.Included) != 4 {
@@ -407,9 +383,7 @@ func TestWrongPassphrase(t *testing.T) {
 	if r := e.run("also wrong\n", "backup", "restore", "--backup-path", path, "--yes"); r.code != 1 || !strings.Contains(r.err, "wrong passphrase") {
 		t.Errorf("wrong passphrase on stdin: exit %d\n%s", r.code, r.err)
 	}
-	if d := diffTrees(before, treeHash(t, e.home)); len(d) > 0 {
-		t.Errorf("a refused restore changed $CTL_HOME:\n%s", strings.Join(d, "\n"))
-	}
+	assertUnchanged(t, e.home, before, "a refused restore")
 	if r := e.run(passphrase+"\n", "backup", "restore", "--backup-path", path, "--yes"); r.code != 0 {
 		t.Errorf("right passphrase on stdin: exit %d\n%s", r.code, r.err)
 	}
@@ -572,9 +546,7 @@ func TestHostileArchives(t *testing.T) {
 			e.t = t
 			e.fails(1, tc.want, "backup", "restore", "--backup-path", path, "--yes")
 			e.fails(1, tc.want, "backup", "verify", path)
-			if d := diffTrees(before, treeHash(t, e.home)); len(d) > 0 {
-				t.Errorf("a refused restore changed $CTL_HOME:\n%s", strings.Join(d, "\n"))
-			}
+			assertUnchanged(t, e.home, before, "a refused restore")
 		})
 	}
 	e.t = t
@@ -632,9 +604,7 @@ func TestTruncatedAndCorrupted(t *testing.T) {
 		b[i] ^= 0x55
 		check(fmt.Sprintf("flip-%d.tar.gz", i), b, i%97 == 0)
 	}
-	if d := diffTrees(before, treeHash(t, e.home)); len(d) > 0 {
-		t.Errorf("refused restores changed $CTL_HOME:\n%s", strings.Join(d, "\n"))
-	}
+	assertUnchanged(t, e.home, before, "refused restores")
 }
 
 // TestOlderSchemaMigrated: a backup whose config is ctl/v1alpha1
@@ -677,9 +647,7 @@ func TestRestoreValidation(t *testing.T) {
 	fresh.fails(1, []string{`! ERROR default.canary.defaultMetricsAccount: Account "nope" does not exist.`, "--no-validate", "nothing was changed"},
 		"backup", "restore", "--backup-path", path, "--yes")
 	fresh.fails(1, []string{"ERROR"}, "backup", "verify", path)
-	if d := diffTrees(before, treeHash(t, fresh.home)); len(d) > 0 {
-		t.Errorf("a refused restore changed $CTL_HOME:\n%s", strings.Join(d, "\n"))
-	}
+	assertUnchanged(t, fresh.home, before, "a refused restore")
 	fresh.ok("backup", "restore", "--backup-path", path, "--yes", "--no-validate")
 	if cfg := loadConfig(t, fresh.home); cfg.Deployment("default").Canary.DefaultMetricsAccount != "nope" {
 		t.Error("--no-validate did not restore the config")
@@ -698,9 +666,7 @@ func TestUsageErrors(t *testing.T) {
 	e.fails(2, []string{"pass --yes", "nothing was changed"}, "backup", "restore", "--backup-path", path)
 	e.fails(2, []string{"exactly one FILE"}, "backup", "verify")
 	e.fails(1, []string{"no such file"}, "backup", "restore", "--backup-path", filepath.Join(e.home, "nope.tar.gz"), "--yes")
-	if d := diffTrees(before, treeHash(t, e.home)); len(d) > 0 {
-		t.Errorf("refused commands changed $CTL_HOME:\n%s", strings.Join(d, "\n"))
-	}
+	assertUnchanged(t, e.home, before, "refused commands")
 	out := filepath.Join(t.TempDir(), "b.tar.gz")
 	e.createBackup("--output", out)
 	e.fails(1, []string{out, "already exists"}, "backup", "create", "--output", out)
@@ -812,12 +778,7 @@ func TestRestoreRepairsBrokenConfig(t *testing.T) {
 	if cfg := loadConfig(t, e.home); !cfg.Deployment("default").Canary.Enabled {
 		t.Error("the backup's config was not restored")
 	}
-	var pre string
-	for _, line := range strings.Split(r.out, "\n") {
-		if i := strings.Index(line, "--backup-path "); i >= 0 {
-			pre = strings.Fields(line[i+len("--backup-path "):])[0]
-		}
-	}
+	pre := preRestorePath(r.out)
 	for _, en := range readTarGz(t, pre) {
 		if en.hdr.Name == "config" && string(en.data) != broken {
 			t.Errorf("the broken config was not kept byte for byte: %q", en.data)

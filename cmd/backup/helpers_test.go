@@ -205,6 +205,18 @@ func (e *env) createBackup(args ...string) string {
 	return path
 }
 
+// preRestorePath is the pre-restore backup named by the undo command that
+// `ctl backup restore` prints (out is its stdout).
+func preRestorePath(out string) string {
+	var pre string
+	for _, line := range strings.Split(out, "\n") {
+		if i := strings.Index(line, "--backup-path "); i >= 0 {
+			pre = strings.Fields(line[i+len("--backup-path "):])[0]
+		}
+	}
+	return pre
+}
+
 // treeHash describes every file, folder and link under dir.
 func treeHash(t *testing.T, dir string) map[string]string {
 	t.Helper()
@@ -256,13 +268,23 @@ func diffTrees(a, b map[string]string) []string {
 	return out
 }
 
+// assertUnchanged fails the test when home differs from before (a treeHash)
+// after what ("a refused restore") ran.
+func assertUnchanged(t *testing.T, home string, before map[string]string, what string) {
+	t.Helper()
+	if d := diffTrees(before, treeHash(t, home)); len(d) > 0 {
+		t.Errorf("%s changed $CTL_HOME:\n%s", what, strings.Join(d, "\n"))
+	}
+}
+
 // tarEntry is one member of a crafted archive.
 type tarEntry struct {
 	hdr  tar.Header
 	data []byte
 }
 
-func readTarGz(t *testing.T, path string) []tarEntry {
+// plainBytes is the archive's uncompressed tar stream.
+func plainBytes(t *testing.T, path string) []byte {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -273,7 +295,16 @@ func readTarGz(t *testing.T, path string) []tarEntry {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := tar.NewReader(gz)
+	b, err := io.ReadAll(gz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func readTarGz(t *testing.T, path string) []tarEntry {
+	t.Helper()
+	tr := tar.NewReader(bytes.NewReader(plainBytes(t, path)))
 	var out []tarEntry
 	for {
 		hdr, err := tr.Next()

@@ -5,6 +5,7 @@ package cmdutil
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -67,6 +68,18 @@ func (s *IOStreams) ReadLine() (string, error) {
 		err = nil
 	}
 	return strings.TrimRight(line, "\r\n"), err
+}
+
+// Confirm asks question on stderr, followed by " (y/N) ", and reads the
+// answer from standard input: true for "y" or "yes", in any case.
+func (s *IOStreams) Confirm(question string) (bool, error) {
+	fmt.Fprintf(s.ErrOut, "%s (y/N) ", question)
+	answer, err := s.ReadLine()
+	if err != nil {
+		return false, err
+	}
+	a := strings.ToLower(strings.TrimSpace(answer))
+	return a == "y" || a == "yes", nil
 }
 
 // ReadSecret prompts on stderr and reads a value with no echo on a TTY, or

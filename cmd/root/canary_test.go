@@ -22,20 +22,18 @@ func TestCanaryJudge(t *testing.T) {
 
 	// A config and pairs written by hand, as a new user would.
 	dir := t.TempDir()
-	cfg := filepath.Join(dir, "config.json")
-	pairs := filepath.Join(dir, "pairs.json")
-	os.WriteFile(cfg, []byte(`{"name": "my-canary", "judge": {"name": "NetflixACAJudge-v1.0"},
+	cfg := writeFile(t, dir, "config.json", `{"name": "my-canary", "judge": {"name": "NetflixACAJudge-v1.0"},
  "metrics": [{"name": "errors", "groups": ["errors"], "scopeName": "default",
    "analysisConfigurations": {"canary": {"direction": "increase", "critical": true}}}],
- "classifier": {"groupWeights": {"errors": 100}}}`), 0o644)
+ "classifier": {"groupWeights": {"errors": 100}}}`)
 	healthy := `[{"name": "errors", "tags": {}, "values": {"control": [1,2,1,2,1,2,1,2,1,2], "experiment": [2,1,2,1,2,1,2,1,2,1]}}]`
-	os.WriteFile(pairs, []byte(healthy), 0o644)
+	pairs := writeFile(t, dir, "pairs.json", healthy)
 	r = e.ok("canary", "judge", "--config", cfg, "--metric-pairs", pairs)
 	if !strings.Contains(r.out, "SCORE: 100 (Pass)") {
 		t.Errorf("healthy canary did not pass:\n%s", r.out)
 	}
 	faulty := `[{"name": "errors", "tags": {}, "values": {"control": [1,2,1,2,1,2,1,2,1,2], "experiment": [9,8,9,8,9,8,9,8,9,8]}}]`
-	os.WriteFile(pairs, []byte(faulty), 0o644)
+	writeFile(t, dir, "pairs.json", faulty)
 	r = e.ok("canary", "judge", "--config", cfg, "--metric-pairs", pairs)
 	if !strings.Contains(r.out, "SCORE: 0 (Fail)") || !strings.Contains(r.out, "High (critical)") {
 		t.Errorf("faulty canary did not fail:\n%s", r.out)
