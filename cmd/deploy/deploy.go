@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -315,9 +314,8 @@ config is kept. Asks for confirmation on a terminal unless --yes.`,
 				if !o.f.IO.IsStdinTTY() {
 					return cmdutil.FlagErrorf("clean removes the deployed service: pass --yes to confirm")
 				}
-				fmt.Fprintf(o.f.IO.ErrOut, "This removes the deployed analysis service of deployment %s and cannot be undone. Continue? (y/N) ", t.d.Name)
-				ans, _ := o.f.IO.ReadLine()
-				if a := strings.ToLower(strings.TrimSpace(ans)); a != "y" && a != "yes" {
+				ok, _ := o.f.IO.Confirm(fmt.Sprintf("This removes the deployed analysis service of deployment %s and cannot be undone. Continue?", t.d.Name))
+				if !ok {
 					return fmt.Errorf("not confirmed: nothing was removed")
 				}
 			}
