@@ -21,7 +21,8 @@ import (
 
 // LocalState is the part of a local deployment's local-state.json
 // (installer.LocalState) that smoke reads. It is read here rather than
-// through the installer package, which links Helm and client-go.
+// through the installer package, which imports smoke (installer.SmokeHost);
+// installer's tests check that both read the same file.
 type LocalState struct {
 	PID         int    `json:"pid"`
 	URL         string `json:"url"`

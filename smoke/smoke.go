@@ -16,7 +16,6 @@
 package smoke
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -33,6 +32,7 @@ import (
 	"time"
 
 	"github.com/ctlproject/ctl/smoke/sampleapp"
+	"github.com/ctlproject/ctl/smoke/svcclient"
 )
 
 // MetricsAccount is the prometheus account of the embedded store that a
@@ -249,8 +249,6 @@ type Options struct {
 	ServiceURL string
 	// HTTPClient reaches the service (default: a plain client).
 	HTTPClient *http.Client
-	// AuthToken is sent as a bearer token when set.
-	AuthToken string
 	// MetricsAccount is the service's account that sees the apps' series
 	// (default MetricsAccount).
 	MetricsAccount string
@@ -363,11 +361,11 @@ func (e *NoSeriesError) Error() string {
 }
 
 type runner struct {
-	o      Options
-	t      Timing
-	run    string
-	client *http.Client
-	pmu    sync.Mutex
+	o   Options
+	t   Timing
+	run string
+	svc *svcclient.Client
+	pmu sync.Mutex
 }
 
 func (r *runner) progressf(format string, args ...any) {
@@ -400,7 +398,6 @@ func Run(ctx context.Context, o Options, scenarios []Scenario) (rep *Report, err
 	if o.Env == nil {
 		return nil, errors.New("smoke: no environment for the sample apps")
 	}
-	o.ServiceURL = strings.TrimRight(o.ServiceURL, "/")
 	if o.MetricsAccount == "" {
 		o.MetricsAccount = MetricsAccount
 	}
@@ -421,11 +418,7 @@ func Run(ctx context.Context, o Options, scenarios []Scenario) (rep *Report, err
 	if o.PollInterval <= 0 {
 		o.PollInterval = 250 * time.Millisecond
 	}
-	client := o.HTTPClient
-	if client == nil {
-		client = &http.Client{Timeout: 30 * time.Second}
-	}
-	r := &runner{o: o, t: t, run: NewRunID(), client: client}
+	r := &runner{o: o, t: t, run: NewRunID(), svc: svcclient.New(o.ServiceURL, o.HTTPClient)}
 	rep = &Report{Run: r.run}
 	defer func() { rep.Seconds = time.Since(t0).Seconds() }()
 
@@ -542,14 +535,14 @@ func (r *runner) seriesPresent(ctx context.Context) (map[string]bool, error) {
 	var fetched struct {
 		ID string `json:"metricSetListId"`
 	}
-	if err := r.call(ctx, http.MethodPost, "/fetch/prometheus/query?"+q.Encode(), nil, &fetched); err != nil {
+	if err := r.svc.Call(ctx, http.MethodPost, "/fetch/prometheus/query?"+q.Encode(), nil, &fetched); err != nil {
 		return nil, err
 	}
 	var sets []struct {
 		Tags   map[string]string `json:"tags"`
 		Values []json.RawMessage `json:"values"`
 	}
-	if err := r.call(ctx, http.MethodGet, "/metricSetList/"+url.PathEscape(fetched.ID), nil, &sets); err != nil {
+	if err := r.svc.Call(ctx, http.MethodGet, "/metricSetList/"+url.PathEscape(fetched.ID), nil, &sets); err != nil {
 		return nil, err
 	}
 	got := map[string]bool{}
@@ -599,7 +592,7 @@ func (r *runner) scenarioErr(ctx context.Context, sc Scenario, start, end time.T
 	var started struct {
 		ID string `json:"canaryAnalysisExecutionId"`
 	}
-	if err := r.call(ctx, http.MethodPost, "/standalone_canary_analysis?"+q.Encode(), body, &started); err != nil {
+	if err := r.svc.Call(ctx, http.MethodPost, "/standalone_canary_analysis?"+q.Encode(), body, &started); err != nil {
 		return fmt.Errorf("starting the canary analysis: %w", err)
 	}
 	res.AnalysisID = started.ID
@@ -647,7 +640,7 @@ func (r *runner) waitAnalysis(ctx context.Context, id string, timeout time.Durat
 	defer cancel()
 	for {
 		var a analysis
-		if err := r.call(ctx, http.MethodGet, "/standalone_canary_analysis/"+url.PathEscape(id), nil, &a); err != nil {
+		if err := r.svc.Call(ctx, http.MethodGet, "/standalone_canary_analysis/"+url.PathEscape(id), nil, &a); err != nil {
 			return nil, fmt.Errorf("reading canary analysis %s: %w", id, err)
 		}
 		if a.Complete {
@@ -678,7 +671,7 @@ func (r *runner) fillFromAnalysis(ctx context.Context, res *Result, a *analysis)
 	res.Message = a.Result.CanaryScoreMessage
 	res.ExecutionID = a.Result.Executions[len(a.Result.Executions)-1].ExecutionID
 	var ex execution
-	if err := r.call(ctx, http.MethodGet, "/canary/"+url.PathEscape(res.ExecutionID), nil, &ex); err != nil {
+	if err := r.svc.Call(ctx, http.MethodGet, "/canary/"+url.PathEscape(res.ExecutionID), nil, &ex); err != nil {
 		return fmt.Errorf("reading canary execution %s: %w", res.ExecutionID, err)
 	}
 	if err := fillResult(res, &ex); err != nil {
@@ -762,57 +755,12 @@ func finite(p *float64) *float64 {
 	return p
 }
 
-// cancel asks the service to cancel an execution (best effort, after ctx
+// cancel asks the service to cancel an analysis (best effort, after ctx
 // ended).
 func (r *runner) cancel(id string) {
 	ctx, done := context.WithTimeout(context.Background(), 3*time.Second)
 	defer done()
-	_ = r.call(ctx, http.MethodPut, "/pipelines/"+url.PathEscape(id)+"/cancel", nil, nil)
-}
-
-// call sends a JSON request to the service and decodes the JSON answer
-// into out; a non-2xx answer is an error with the service's message.
-func (r *runner) call(ctx context.Context, method, path string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, r.o.ServiceURL+path, body)
-	if err != nil {
-		return err
-	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if r.o.AuthToken != "" {
-		req.Header.Set("Authorization", "Bearer "+r.o.AuthToken)
-	}
-	resp, err := r.client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode/100 != 2 {
-		var e struct {
-			Message string `json:"message"`
-		}
-		if json.Unmarshal(b, &e) == nil && e.Message != "" {
-			return fmt.Errorf("%s %s: %s: %s", method, strings.SplitN(path, "?", 2)[0], resp.Status, e.Message)
-		}
-		return fmt.Errorf("%s %s: %s", method, strings.SplitN(path, "?", 2)[0], resp.Status)
-	}
-	if out == nil || len(bytes.TrimSpace(b)) == 0 {
-		return nil
-	}
-	return json.Unmarshal(b, out)
+	_ = r.svc.Cancel(ctx, id)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

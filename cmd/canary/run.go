@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -24,6 +23,7 @@ import (
 	kcanary "github.com/ctlproject/ctl/kayenta/canary"
 	"github.com/ctlproject/ctl/kayenta/judge"
 	"github.com/ctlproject/ctl/kayenta/report"
+	"github.com/ctlproject/ctl/smoke/svcclient"
 )
 
 func newCmdRun(f *cmdutil.Factory) *cobra.Command {
@@ -177,7 +177,7 @@ an unreadable config).`,
 			} else if u, err := url.Parse(service); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				return cmdutil.FlagErrorf("--service %q: want an http(s)://host:port URL", service)
 			}
-			c := &svcClient{base: strings.TrimRight(service, "/"), client: client}
+			c := newSvcClient(service, client)
 
 			scopes := map[string]any{}
 			var scopeNames []string
@@ -223,16 +223,16 @@ an unreadable config).`,
 			var started struct {
 				ID string `json:"canaryExecutionId"`
 			}
-			if err := c.call(ctx, http.MethodPost, "/canary?"+q.Encode(), body, &started); err != nil {
-				return fmt.Errorf("starting the canary execution on %s: %w", c.base, err)
+			if err := c.Call(ctx, http.MethodPost, "/canary?"+q.Encode(), body, &started); err != nil {
+				return fmt.Errorf("starting the canary execution on %s: %w", c.Base, err)
 			}
-			fmt.Fprintf(errOut, "Canary execution %s on %s: control %s, experiment %s, %s – %s, step %s\n", started.ID, c.base,
+			fmt.Fprintf(errOut, "Canary execution %s on %s: control %s, experiment %s, %s – %s, step %s\n", started.ID, c.Base,
 				control, experiment, start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339), step)
 			ex, rawEx, err := c.wait(ctx, started.ID, timeout, errOut)
 			if err != nil {
 				if ctx.Err() != nil {
 					cctx, done := context.WithTimeout(context.Background(), 3*time.Second)
-					_ = c.call(cctx, http.MethodPut, "/pipelines/"+url.PathEscape(started.ID)+"/cancel", nil, nil)
+					_ = c.Cancel(cctx, started.ID)
 					done()
 				}
 				return err
@@ -261,7 +261,7 @@ an unreadable config).`,
 			if reportP != "" {
 				r := report.FromExecution(started.ID, ex, pairs, "")
 				r.Details = append(r.Details, report.Detail{Name: "Canary config file", Value: configPath},
-					report.Detail{Name: "Service", Value: c.base})
+					report.Detail{Name: "Service", Value: c.Base})
 				if err := writeReportFile(reportP, r, errOut); err != nil {
 					return err
 				}
@@ -329,9 +329,11 @@ func runWindow(startS, endS string, lookback time.Duration, lookbackSet bool, no
 	return start, end, nil
 }
 
-// localServiceURL is the URL of a local deployment's service, from the
-// local-state.json that `ctl deploy apply` writes (read here, not through the
-// installer or smoke packages, so that the service binary keeps this command).
+// deploymentService is the URL of the deployment's service and the client
+// to reach it with: a distributed deployment's through its deployer
+// (installer.ServiceHost), a local one's from the local-state.json that
+// `ctl deploy apply` writes (read here, not through the smoke package, which
+// the service binary leaves out).
 func deploymentService(ctx context.Context, f *cmdutil.Factory, deployment string) (string, *http.Client, error) {
 	store, err := f.Store()
 	if err != nil {
@@ -381,60 +383,13 @@ func deploymentService(ctx context.Context, f *cmdutil.Factory, deployment strin
 	return st.URL, &http.Client{Timeout: 30 * time.Second}, nil
 }
 
-// svcClient talks to the analysis service's Kayenta API.
-type svcClient struct {
-	base   string
-	client *http.Client
-}
+// svcClient talks to the analysis service's Kayenta API, with the reads
+// that `ctl canary run` and the smoke verdicts decode into the service's
+// own types.
+type svcClient struct{ *svcclient.Client }
 
-// call sends a JSON request and decodes the answer into out (a *[]byte
-// receives it raw); a non-2xx answer is an error with the service's message.
-func (c *svcClient) call(ctx context.Context, method, path string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
-	if err != nil {
-		return err
-	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return err
-	}
-	p := strings.SplitN(path, "?", 2)[0]
-	if resp.StatusCode/100 != 2 {
-		var e struct {
-			Message string `json:"message"`
-		}
-		if json.Unmarshal(b, &e) == nil && e.Message != "" {
-			return fmt.Errorf("%s %s: %s: %s", method, p, resp.Status, e.Message)
-		}
-		return fmt.Errorf("%s %s: %s", method, p, resp.Status)
-	}
-	if rb, ok := out.(*[]byte); ok {
-		*rb = b
-		return nil
-	}
-	if out == nil || len(bytes.TrimSpace(b)) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(b, out); err != nil {
-		return fmt.Errorf("%s %s: %w", method, p, err)
-	}
-	return nil
+func newSvcClient(base string, hc *http.Client) *svcClient {
+	return &svcClient{svcclient.New(base, hc)}
 }
 
 // execution reads GET /canary/{id}: decoded and raw.
@@ -445,7 +400,7 @@ func (c *svcClient) execution(ctx context.Context, id string) (*kcanary.Executio
 // getDecoded GETs path and returns the answer decoded into a T, and raw.
 func getDecoded[T any](ctx context.Context, c *svcClient, path string) (*T, []byte, error) {
 	var raw []byte
-	if err := c.call(ctx, http.MethodGet, path, nil, &raw); err != nil {
+	if err := c.Call(ctx, http.MethodGet, path, nil, &raw); err != nil {
 		return nil, nil, err
 	}
 	var v T
@@ -501,7 +456,7 @@ func (c *svcClient) pairs(ctx context.Context, ex *kcanary.Execution) ([]judge.M
 		q = "?accountName=" + url.QueryEscape(ex.StorageAccountName)
 	}
 	var raw []byte
-	if err := c.call(ctx, http.MethodGet, "/metricSetPairList/"+url.PathEscape(ex.MetricSetPairListID)+q, nil, &raw); err != nil {
+	if err := c.Call(ctx, http.MethodGet, "/metricSetPairList/"+url.PathEscape(ex.MetricSetPairListID)+q, nil, &raw); err != nil {
 		return nil, "cannot read the metric set pairs: " + err.Error()
 	}
 	pairs, err := judge.ParseMetricSetPairList(raw, "metricSetPairList "+ex.MetricSetPairListID)

@@ -195,14 +195,14 @@ func (r *standaloneRun) run(ctx context.Context) error {
 	var started struct {
 		ID string `json:"canaryAnalysisExecutionId"`
 	}
-	if err := r.c.call(ctx, http.MethodPost, "/standalone_canary_analysis?"+r.query.Encode(), r.body, &started); err != nil {
+	if err := r.c.Call(ctx, http.MethodPost, "/standalone_canary_analysis?"+r.query.Encode(), r.body, &started); err != nil {
 		if strings.Contains(err.Error(), "404") {
-			return fmt.Errorf("starting the standalone canary analysis on %s: %w (the service must serve standalone analyses: set kayenta.standaloneCanaryAnalysis.enabled: true in its kayenta.yml)", r.c.base, err)
+			return fmt.Errorf("starting the standalone canary analysis on %s: %w (the service must serve standalone analyses: set kayenta.standaloneCanaryAnalysis.enabled: true in its kayenta.yml)", r.c.Base, err)
 		}
-		return fmt.Errorf("starting the standalone canary analysis on %s: %w", r.c.base, err)
+		return fmt.Errorf("starting the standalone canary analysis on %s: %w", r.c.Base, err)
 	}
 	id := started.ID
-	fmt.Fprintf(errOut, "Standalone canary analysis %s on %s: control %s, experiment %s, %s\n", id, r.c.base, r.control, r.experiment, r.spec.describe(r.step))
+	fmt.Fprintf(errOut, "Standalone canary analysis %s on %s: control %s, experiment %s, %s\n", id, r.c.Base, r.control, r.experiment, r.spec.describe(r.step))
 	prog := &analysisProgress{w: errOut, tty: r.f.IO.IsStderrTTY(), count: r.spec.count}
 	a, rawA, err := r.c.waitAnalysis(ctx, id, r.timeout, prog)
 	prog.clear()
@@ -265,9 +265,9 @@ func (r *standaloneRun) run(ctx context.Context) error {
 func (r *standaloneRun) cancel(id string) error {
 	cctx, done := context.WithTimeout(context.Background(), 10*time.Second)
 	defer done()
-	if err := r.c.call(cctx, http.MethodPut, "/pipelines/"+url.PathEscape(id)+"/cancel", nil, nil); err != nil {
+	if err := r.c.Cancel(cctx, id); err != nil {
 		return fmt.Errorf("interrupted, but canceling standalone canary analysis %s on the service failed: %v; cancel it with: curl -X PUT %s/pipelines/%s/cancel",
-			id, err, r.c.base, id)
+			id, err, r.c.Base, id)
 	}
 	status := "unknown"
 	if a, _, err := r.c.analysis(cctx, id); err == nil {
@@ -290,7 +290,7 @@ func (r *standaloneRun) writeReport(ctx context.Context, a *kcanary.Analysis, la
 	}
 	pairs, note := r.c.pairs(ctx, ex)
 	rep := report.FromAnalysis(a, ex, pairs, note, r.spec.count)
-	rep.Details = append(rep.Details, report.Detail{Name: "Canary config file", Value: r.configPath}, report.Detail{Name: "Service", Value: r.c.base})
+	rep.Details = append(rep.Details, report.Detail{Name: "Canary config file", Value: r.configPath}, report.Detail{Name: "Service", Value: r.c.Base})
 	return writeReportFile(r.reportPath, rep, errOut)
 }
 
@@ -308,7 +308,7 @@ func (c *svcClient) waitAnalysis(ctx context.Context, id string, timeout time.Du
 	status := "not_started"
 	timedOut := func() error {
 		return fmt.Errorf("standalone canary analysis %s did not complete within --timeout %s (status %s); it goes on on the service: "+
-			"GET %s/standalone_canary_analysis/%s shows it, PUT %s/pipelines/%s/cancel stops it", id, timeout, status, c.base, id, c.base, id)
+			"GET %s/standalone_canary_analysis/%s shows it, PUT %s/pipelines/%s/cancel stops it", id, timeout, status, c.Base, id, c.Base, id)
 	}
 	for {
 		a, raw, err := c.analysis(tctx, id)

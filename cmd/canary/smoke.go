@@ -231,7 +231,7 @@ func runSmoke(cmd *cobra.Command, f *cmdutil.Factory, fl *smokeFlags) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errOut := f.IO.ErrOut
-	o := smoke.Options{RPS: fl.rps, Progress: errOut, SeriesTimeout: fl.seriesTimeout, ServiceURL: fl.serviceURL}
+	o := smoke.Options{RPS: fl.rps, Progress: errOut, SeriesTimeout: fl.seriesTimeout, ServiceURL: fl.serviceURL, ScrapeInterval: fl.scrape}
 	distributed := d.DeploymentEnvironment.Type == halconfig.EnvDistributed
 	if !distributed && (fl.serviceMonitor || len(fl.serviceMonitorLabels) > 0) {
 		return cmdutil.FlagErrorf("--service-monitor applies to a distributed deployment; %s is local", d.Name)
@@ -242,78 +242,15 @@ func runSmoke(cmd *cobra.Command, f *cmdutil.Factory, fl *smokeFlags) error {
 	if len(fl.serviceMonitorLabels) > 0 && !fl.serviceMonitor {
 		return cmdutil.FlagErrorf("--service-monitor-label needs --service-monitor")
 	}
-	scrape := fl.scrape
 	if distributed {
-		acct, err := prometheusAccount(d, fl.metricsAccount)
-		if err != nil {
-			return err
-		}
-		o.MetricsAccount = acct.Name
-		if scrape == 0 {
-			scrape = 15 * time.Second
-			if fl.serviceMonitor {
-				scrape = 5 * time.Second
-			}
-		}
-		installer.Version = f.Version
-		dep, err := installer.For(store.Home, d, errOut)
-		if errors.Is(err, installer.ErrNeedsKubeBinary) {
-			return cmdutil.ExecKube(f)
-		}
-		if err != nil {
-			return err
-		}
-		host, ok := dep.(installer.SmokeHost)
-		if !ok {
-			return fmt.Errorf("deployment %s: this ctl cannot run smoke canaries in a %s deployment", d.Name, d.DeploymentEnvironment.Type)
-		}
-		if o.ServiceURL == "" {
-			if o.ServiceURL, o.HTTPClient, err = host.ServiceEndpoint(ctx); err != nil {
-				return err
-			}
-		}
-		env, err := host.SmokeEnv(installer.SmokeOptions{ServiceMonitor: fl.serviceMonitor, ServiceMonitorLabels: fl.serviceMonitorLabels,
-			ScrapeInterval: scrape, ReadyTimeout: fl.readyTimeout, Progress: errOut})
-		if err != nil {
-			return err
-		}
-		o.Env, o.Where = env, "Deployments in namespace "+d.DeploymentEnvironment.Location
+		err = distributedSmoke(ctx, f, store.Home, d, fl, &o)
 	} else {
-		st, err := smoke.LocalTarget(ctx, store.Home, d.Name)
-		if err != nil {
-			return err
-		}
-		if o.ServiceURL == "" {
-			o.ServiceURL = st.URL
-		}
-		if fl.metricsAccount == "" || fl.metricsAccount == smoke.MetricsAccount {
-			if fl.fileSD != "" {
-				return cmdutil.FlagErrorf("--file-sd needs --metrics-account: the Prometheus account that reads the file")
-			}
-			if scrape == 0 {
-				scrape = smoke.DefaultScrapeInterval
-			}
-			o.MetricsAccount = smoke.MetricsAccount
-			o.Env = &smoke.LocalEnv{StoreListen: st.StoreListen(), ScrapeInterval: smoke.NewTiming(scrape).Scrape, Progress: errOut}
-			o.Where = "local processes, embedded Prometheus"
-		} else {
-			acct, err := prometheusAccount(d, fl.metricsAccount)
-			if err != nil {
-				return err
-			}
-			if fl.fileSD == "" {
-				return cmdutil.FlagErrorf("--metrics-account %s on a local deployment needs --file-sd FILE: the apps run on loopback ports that only a file_sd_configs file of that Prometheus can point it at", acct.Name)
-			}
-			if scrape == 0 {
-				scrape = 15 * time.Second
-			}
-			o.MetricsAccount = acct.Name
-			o.Env = &smoke.LocalEnv{FileSD: fl.fileSD, Account: acct.Name, BaseURL: acct.Get("endpoint.baseUrl"), Progress: errOut}
-			o.Where = "local processes, scraped by the Prometheus of " + acct.Name + " through " + fl.fileSD
-		}
+		err = localSmoke(ctx, store.Home, d, fl, &o)
 	}
-	o.ScrapeInterval = scrape
-	t := smoke.NewTiming(scrape)
+	if err != nil {
+		return err
+	}
+	t := smoke.NewTiming(o.ScrapeInterval)
 	o.Duration = fl.duration
 	if o.Duration == 0 {
 		o.Duration = t.DefaultDuration()
@@ -340,11 +277,7 @@ func runSmoke(cmd *cobra.Command, f *cmdutil.Factory, fl *smokeFlags) error {
 	} else {
 		printSmoke(f, rep)
 	}
-	client := o.HTTPClient
-	if client == nil {
-		client = &http.Client{Timeout: 30 * time.Second}
-	}
-	reportErr := smokeVerdicts(ctx, f, sumOut, o.ServiceURL, client, rep, fl.reportPath, fl.format != cmdutil.FormatJSON)
+	reportErr := smokeVerdicts(ctx, f, sumOut, o.ServiceURL, o.HTTPClient, rep, fl.reportPath, fl.format != cmdutil.FormatJSON)
 	if reportErr != nil {
 		fmt.Fprintf(errOut, "Error: %v\n", reportErr)
 	}
@@ -360,6 +293,87 @@ func runSmoke(cmd *cobra.Command, f *cmdutil.Factory, fl *smokeFlags) error {
 	if reportErr != nil {
 		return cmdutil.ErrSilent
 	}
+	return nil
+}
+
+// distributedSmoke sets o up for a distributed deployment: the apps run as
+// Deployments beside the service (installer.SmokeHost), scraped by the
+// Prometheus of the metrics account, by default every 15 s (5 s with a
+// ServiceMonitor).
+func distributedSmoke(ctx context.Context, f *cmdutil.Factory, home string, d *halconfig.DeploymentConfiguration, fl *smokeFlags, o *smoke.Options) error {
+	acct, err := prometheusAccount(d, fl.metricsAccount)
+	if err != nil {
+		return err
+	}
+	o.MetricsAccount = acct.Name
+	if o.ScrapeInterval == 0 {
+		o.ScrapeInterval = 15 * time.Second
+		if fl.serviceMonitor {
+			o.ScrapeInterval = 5 * time.Second
+		}
+	}
+	installer.Version = f.Version
+	dep, err := installer.For(home, d, f.IO.ErrOut)
+	if errors.Is(err, installer.ErrNeedsKubeBinary) {
+		return cmdutil.ExecKube(f)
+	}
+	if err != nil {
+		return err
+	}
+	host, ok := dep.(installer.SmokeHost)
+	if !ok {
+		return fmt.Errorf("deployment %s: this ctl cannot run smoke canaries in a %s deployment", d.Name, d.DeploymentEnvironment.Type)
+	}
+	if o.ServiceURL == "" {
+		if o.ServiceURL, o.HTTPClient, err = host.ServiceEndpoint(ctx); err != nil {
+			return err
+		}
+	}
+	env, err := host.SmokeEnv(installer.SmokeOptions{ServiceMonitor: fl.serviceMonitor, ServiceMonitorLabels: fl.serviceMonitorLabels,
+		ScrapeInterval: o.ScrapeInterval, ReadyTimeout: fl.readyTimeout, Progress: f.IO.ErrOut})
+	if err != nil {
+		return err
+	}
+	o.Env, o.Where = env, "Deployments in namespace "+d.DeploymentEnvironment.Location
+	return nil
+}
+
+// localSmoke sets o up for a local deployment: the apps run in this
+// process, scraped by the embedded Prometheus or, with --metrics-account
+// and --file-sd, by a configured one (by default every 1 s and 15 s).
+func localSmoke(ctx context.Context, home string, d *halconfig.DeploymentConfiguration, fl *smokeFlags, o *smoke.Options) error {
+	st, err := smoke.LocalTarget(ctx, home, d.Name)
+	if err != nil {
+		return err
+	}
+	if o.ServiceURL == "" {
+		o.ServiceURL = st.URL
+	}
+	if fl.metricsAccount == "" || fl.metricsAccount == smoke.MetricsAccount {
+		if fl.fileSD != "" {
+			return cmdutil.FlagErrorf("--file-sd needs --metrics-account: the Prometheus account that reads the file")
+		}
+		if o.ScrapeInterval == 0 {
+			o.ScrapeInterval = smoke.DefaultScrapeInterval
+		}
+		o.MetricsAccount = smoke.MetricsAccount
+		o.Env = &smoke.LocalEnv{StoreListen: st.StoreListen(), ScrapeInterval: smoke.NewTiming(o.ScrapeInterval).Scrape, Progress: o.Progress}
+		o.Where = "local processes, embedded Prometheus"
+		return nil
+	}
+	acct, err := prometheusAccount(d, fl.metricsAccount)
+	if err != nil {
+		return err
+	}
+	if fl.fileSD == "" {
+		return cmdutil.FlagErrorf("--metrics-account %s on a local deployment needs --file-sd FILE: the apps run on loopback ports that only a file_sd_configs file of that Prometheus can point it at", acct.Name)
+	}
+	if o.ScrapeInterval == 0 {
+		o.ScrapeInterval = 15 * time.Second
+	}
+	o.MetricsAccount = acct.Name
+	o.Env = &smoke.LocalEnv{FileSD: fl.fileSD, Account: acct.Name, BaseURL: acct.Get("endpoint.baseUrl"), Progress: o.Progress}
+	o.Where = "local processes, scraped by the Prometheus of " + acct.Name + " through " + fl.fileSD
 	return nil
 }
 
@@ -420,7 +434,7 @@ func num(p *float64) string {
 // writes each one's HTML page (see smokeReportPath). It returns the first
 // error writing a page; a verdict that cannot be read back is only reported.
 func smokeVerdicts(ctx context.Context, f *cmdutil.Factory, w io.Writer, serviceURL string, client *http.Client, rep *smoke.Report, reportPath string, afterTable bool) error {
-	c := &svcClient{base: strings.TrimRight(serviceURL, "/"), client: client}
+	c := newSvcClient(serviceURL, client)
 	color := w == f.IO.Out && f.IO.IsStdoutTTY() && f.IO.ColorEnabled()
 	var firstErr error
 	for i, r := range rep.Scenarios {
@@ -450,7 +464,7 @@ func smokeVerdicts(ctx context.Context, f *cmdutil.Factory, w io.Writer, service
 			page := report.FromExecution(r.ExecutionID, ex, pairs, "")
 			page.Title = "Smoke canary " + r.Scenario + ": " + page.Title
 			page.Details = append(page.Details, report.Detail{Name: "Expected verdict", Value: r.Expected},
-				report.Detail{Name: "Service", Value: c.base})
+				report.Detail{Name: "Service", Value: c.Base})
 			if err := writeReportFile(smokeReportPath(reportPath, r.Scenario, len(rep.Scenarios)), page, f.IO.ErrOut); err != nil && firstErr == nil {
 				firstErr = err
 			}

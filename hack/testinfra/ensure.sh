@@ -17,16 +17,23 @@ BIN=${CTL_TESTINFRA_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/ctl-testinfra/bin}
 log() { echo "ensure.sh: $*" >&2; }
 die() { echo "ensure.sh: ERROR: $*" >&2; exit 1; }
 
+# need_apt WHAT HINT PACKAGE: WHAT is missing and comes from apt-get
+# install PACKAGE; sets SUDO to what runs it as root, or dies (with HINT
+# when there is no apt-get).
+need_apt() {
+	command -v apt-get >/dev/null 2>&1 || die "$1 missing and apt-get not available; $2"
+	SUDO=
+	if [ "$(id -u)" -ne 0 ]; then
+		command -v sudo >/dev/null 2>&1 || die "$1 missing; need root (or sudo) to apt-get install $3"
+		SUDO=sudo
+	fi
+}
+
 # --- Prometheus and promtool (Debian package; the service is never started) ---
 if command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; then
 	log "prometheus present: $(command -v prometheus) ($(prometheus --version 2>&1 | head -n1))"
 else
-	command -v apt-get >/dev/null 2>&1 || die "prometheus/promtool missing and apt-get not available; install Prometheus >= 2.42 (with promtool) on PATH"
-	SUDO=
-	if [ "$(id -u)" -ne 0 ]; then
-		command -v sudo >/dev/null 2>&1 || die "prometheus/promtool missing; need root (or sudo) to apt-get install prometheus"
-		SUDO=sudo
-	fi
+	need_apt prometheus/promtool "install Prometheus >= 2.42 (with promtool) on PATH" prometheus
 	# Keep the package's maintainer scripts from starting the service: we run
 	# the binary directly. Respect an existing policy-rc.d (e.g. Docker's).
 	created_policy=
@@ -86,12 +93,7 @@ fi
 if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then
 	log "chromium present: $(command -v chromium || command -v chromium-browser)"
 else
-	command -v apt-get >/dev/null 2>&1 || die "chromium missing and apt-get not available; install Chromium (chromium on PATH, or set CHROMIUM)"
-	SUDO=
-	if [ "$(id -u)" -ne 0 ]; then
-		command -v sudo >/dev/null 2>&1 || die "chromium missing; need root (or sudo) to apt-get install chromium"
-		SUDO=sudo
-	fi
+	need_apt chromium "install Chromium (chromium on PATH, or set CHROMIUM)" chromium
 	log "installing Debian packages chromium and fonts-dejavu-core (apt-get update + install --no-install-recommends)"
 	start=$SECONDS
 	$SUDO apt-get update -qq >&2 || die "apt-get update failed"

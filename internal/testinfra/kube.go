@@ -641,7 +641,13 @@ func startKube(dir string, logf func(string, ...any)) (_ *Kube, err error) {
 	step("kube-apiserver")
 
 	var v struct{ GitVersion string }
-	if err := getJSON(k.client, k.Server+"/version", &v); err != nil {
+	vctx, vcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	b, err := getBody(vctx, k.client, k.Server+"/version", "")
+	vcancel()
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
 		return nil, err
 	}
 	k.Version = v.GitVersion
@@ -790,42 +796,20 @@ func (k *Kube) nodeReady(ctx context.Context) error {
 }
 
 func get200(ctx context.Context, c *http.Client, url, want string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), want) {
-		return fmt.Errorf("GET %s: %w %s: %.200s", url, errStatus, resp.Status, b)
-	}
-	return nil
+	_, err := getBody(ctx, c, url, want)
+	return err
 }
 
-func getJSON(c *http.Client, url string, v any) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+// getBody GETs url and returns the body of a 200 answer that contains want.
+func getBody(ctx context.Context, c *http.Client, url, want string) ([]byte, error) {
+	code, b, err := request(ctx, c, url, http.MethodGet, "", nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return err
+	if code != http.StatusOK || !strings.Contains(string(b), want) {
+		return nil, fmt.Errorf("GET %s: %w %d %s: %.200s", url, errStatus, code, http.StatusText(code), b)
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %w %s: %.200s", url, errStatus, resp.Status, b)
-	}
-	return json.Unmarshal(b, v)
+	return b, nil
 }
 
 // ---------------------------------------------------------------- pki

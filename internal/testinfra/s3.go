@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -81,19 +80,7 @@ func StartS3(t testing.TB, opts ...S3Option) *S3 {
 			return append([]string{"--port", addr, "--region", s.Region, "--health", s3HealthPath}, posix...)
 		},
 		func(ctx context.Context, addr string) error {
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+s3HealthPath, nil)
-			if err != nil {
-				return err
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				return err
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				return fmt.Errorf("GET %s: %w %s", s3HealthPath, errStatus, resp.Status)
-			}
-			return nil
+			return get200(ctx, http.DefaultClient, "http://"+addr+s3HealthPath, "")
 		})
 	s.Endpoint = "http://" + s.Addr
 	return s
