@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -41,6 +42,15 @@ type Deployer interface {
 	Rollback(ctx context.Context, revision int) (*ApplyResult, error)
 	// Clean removes what apply created; false when nothing was deployed.
 	Clean(ctx context.Context) (bool, error)
+}
+
+// ServiceHost is a Deployer whose service this machine reaches through it:
+// the local deployer at the URL it recorded, the Kubernetes one through the
+// API server's service proxy.
+type ServiceHost interface {
+	// ServiceEndpoint returns a base URL of the deployed service reachable
+	// from this machine, with the client to use, after checking /health.
+	ServiceEndpoint(ctx context.Context) (baseURL string, client *http.Client, err error)
 }
 
 // NewDistributed builds the Kubernetes deployer. Only the ctl-kube binary

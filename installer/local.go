@@ -265,7 +265,10 @@ func (l *Local) waitHealthy(ctx context.Context, url string, exited <-chan error
 	}
 }
 
-func (l *Local) healthy(ctx context.Context, url string) error {
+func (l *Local) healthy(ctx context.Context, url string) error { return healthy(ctx, url) }
+
+// healthy asks the service at url for /health once.
+func healthy(ctx context.Context, url string) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/health", nil)
@@ -389,6 +392,45 @@ func ReadLocalState(home, deployment string) (*LocalState, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &st, nil
+}
+
+// NotAppliedError says the deployment has no running analysis service.
+type NotAppliedError struct {
+	Deployment string
+	Reason     string
+}
+
+func (e *NotAppliedError) Error() string {
+	return fmt.Sprintf("deployment %s is not applied (%s): run `ctl deploy apply` first", e.Deployment, e.Reason)
+}
+
+// RunningLocalState reads a local deployment's state and checks that its
+// analysis service answers /health (a *NotAppliedError when not).
+func RunningLocalState(ctx context.Context, home, deployment string) (*LocalState, error) {
+	st, err := ReadLocalState(home, deployment)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, &NotAppliedError{Deployment: deployment, Reason: "no analysis service was started"}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if st.URL == "" {
+		return nil, &NotAppliedError{Deployment: deployment, Reason: LocalStatePath(home, deployment) + " has no service URL"}
+	}
+	if err := healthy(ctx, st.URL); err != nil {
+		return nil, &NotAppliedError{Deployment: deployment, Reason: fmt.Sprintf("the analysis service at %s does not answer /health (%v); see `ctl deploy status`", st.URL, err)}
+	}
+	return st, nil
+}
+
+// ServiceEndpoint implements ServiceHost: the URL the running service
+// recorded.
+func (l *Local) ServiceEndpoint(ctx context.Context) (string, *http.Client, error) {
+	st, err := RunningLocalState(ctx, l.Home, l.Deployment.Name)
+	if err != nil {
+		return "", nil, err
+	}
+	return st.URL, &http.Client{Timeout: 30 * time.Second}, nil
 }
 
 func (l *Local) writeState(st *LocalState) error {

@@ -31,13 +31,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ctlproject/ctl/installer"
 	"github.com/ctlproject/ctl/smoke/sampleapp"
 	"github.com/ctlproject/ctl/smoke/svcclient"
 )
 
 // MetricsAccount is the prometheus account of the embedded store that a
-// local deployment's kayenta.yml declares (installer.SmokeMetricsAccount).
-const MetricsAccount = "ctl-smoke-prometheus"
+// local deployment's kayenta.yml declares.
+const MetricsAccount = installer.SmokeMetricsAccount
 
 // Application is the application name of the smoke analyses.
 const Application = "ctl-smoke"

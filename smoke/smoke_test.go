@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ctlproject/ctl/installer"
 	"github.com/ctlproject/ctl/kayenta/judge"
 )
 
@@ -64,12 +65,12 @@ func TestVerdictOf(t *testing.T) {
 func TestLocalTargetNotApplied(t *testing.T) {
 	home := t.TempDir()
 	_, err := LocalTarget(context.Background(), home, "default")
-	var na *NotAppliedError
+	var na *installer.NotAppliedError
 	if !errors.As(err, &na) || !strings.Contains(err.Error(), "ctl deploy apply") {
 		t.Errorf("no state: %v", err)
 	}
 	os.MkdirAll(filepath.Join(home, "default"), 0o700)
-	os.WriteFile(LocalStatePath(home, "default"), []byte(`{"pid":1,"url":"http://127.0.0.1:1","metricsPort":2}`), 0o600)
+	os.WriteFile(installer.LocalStatePath(home, "default"), []byte(`{"pid":1,"url":"http://127.0.0.1:1","metricsPort":2}`), 0o600)
 	if _, err := LocalTarget(context.Background(), home, "default"); !errors.As(err, &na) || !strings.Contains(err.Error(), "does not answer") {
 		t.Errorf("dead service: %v", err)
 	}

@@ -18,7 +18,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ctlproject/ctl/cmd/cmdutil"
-	"github.com/ctlproject/ctl/halconfig"
 	"github.com/ctlproject/ctl/installer"
 	kcanary "github.com/ctlproject/ctl/kayenta/canary"
 	"github.com/ctlproject/ctl/kayenta/judge"
@@ -330,10 +329,8 @@ func runWindow(startS, endS string, lookback time.Duration, lookbackSet bool, no
 }
 
 // deploymentService is the URL of the deployment's service and the client
-// to reach it with: a distributed deployment's through its deployer
-// (installer.ServiceHost), a local one's from the local-state.json that
-// `ctl deploy apply` writes (read here, not through the smoke package, which
-// the service binary leaves out).
+// to reach it with, from its deployer (installer.ServiceHost): a local
+// one's recorded URL, a distributed one's API server service proxy.
 func deploymentService(ctx context.Context, f *cmdutil.Factory, deployment string) (string, *http.Client, error) {
 	store, err := f.Store()
 	if err != nil {
@@ -347,40 +344,24 @@ func deploymentService(ctx context.Context, f *cmdutil.Factory, deployment strin
 	if err != nil {
 		return "", nil, err
 	}
-	if d.DeploymentEnvironment.Type == halconfig.EnvDistributed {
+	dep, err := installer.For(store.Home, d, f.IO.ErrOut)
+	if errors.Is(err, installer.ErrNeedsKubeBinary) {
 		// The service in the cluster, through the API server's service
-		// proxy; ctl-kube does that (it links client-go).
-		dep, err := installer.For(store.Home, d, f.IO.ErrOut)
-		if errors.Is(err, installer.ErrNeedsKubeBinary) {
-			return "", nil, cmdutil.ExecKube(f)
-		}
-		if err != nil {
-			return "", nil, err
-		}
-		host, ok := dep.(installer.ServiceHost)
-		if !ok {
-			return "", nil, fmt.Errorf("deployment %s: give the analysis service's URL with --service", d.Name)
-		}
-		return host.ServiceEndpoint(ctx)
-	}
-	path := filepath.Join(store.Home, d.Name, "local-state.json")
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return "", nil, fmt.Errorf("deployment %s has no local analysis service (no %s): run `ctl deploy apply`, or give the service's URL with --service", d.Name, path)
+		// proxy: ctl-kube does that (it links client-go).
+		return "", nil, cmdutil.ExecKube(f)
 	}
 	if err != nil {
 		return "", nil, err
 	}
-	var st struct {
-		URL string `json:"url"`
+	host, ok := dep.(installer.ServiceHost)
+	if !ok {
+		return "", nil, fmt.Errorf("deployment %s: give the analysis service's URL with --service", d.Name)
 	}
-	if err := json.Unmarshal(b, &st); err != nil {
-		return "", nil, fmt.Errorf("%s: %w", path, err)
+	base, client, err := host.ServiceEndpoint(ctx)
+	if err != nil {
+		return "", nil, fmt.Errorf("%w, or give the service's URL with --service", err)
 	}
-	if st.URL == "" {
-		return "", nil, fmt.Errorf("%s has no service URL: run `ctl deploy apply`, or give --service", path)
-	}
-	return st.URL, &http.Client{Timeout: 30 * time.Second}, nil
+	return base, client, nil
 }
 
 // svcClient talks to the analysis service's Kayenta API, with the reads

@@ -297,7 +297,7 @@ func runSmoke(cmd *cobra.Command, f *cmdutil.Factory, fl *smokeFlags) error {
 }
 
 // distributedSmoke sets o up for a distributed deployment: the apps run as
-// Deployments beside the service (installer.SmokeHost), scraped by the
+// Deployments beside the service (smoke.Host), scraped by the
 // Prometheus of the metrics account, by default every 15 s (5 s with a
 // ServiceMonitor).
 func distributedSmoke(ctx context.Context, f *cmdutil.Factory, home string, d *halconfig.DeploymentConfiguration, fl *smokeFlags, o *smoke.Options) error {
@@ -320,7 +320,7 @@ func distributedSmoke(ctx context.Context, f *cmdutil.Factory, home string, d *h
 	if err != nil {
 		return err
 	}
-	host, ok := dep.(installer.SmokeHost)
+	host, ok := dep.(smoke.Host)
 	if !ok {
 		return fmt.Errorf("deployment %s: this ctl cannot run smoke canaries in a %s deployment", d.Name, d.DeploymentEnvironment.Type)
 	}
@@ -329,8 +329,8 @@ func distributedSmoke(ctx context.Context, f *cmdutil.Factory, home string, d *h
 			return err
 		}
 	}
-	env, err := host.SmokeEnv(installer.SmokeOptions{ServiceMonitor: fl.serviceMonitor, ServiceMonitorLabels: fl.serviceMonitorLabels,
-		ScrapeInterval: o.ScrapeInterval, ReadyTimeout: fl.readyTimeout, Progress: f.IO.ErrOut})
+	env, err := host.SmokeEnv(smoke.HostOptions{ServiceMonitor: fl.serviceMonitor, ServiceMonitorLabels: fl.serviceMonitorLabels,
+		ScrapeInterval: o.ScrapeInterval, ReadyTimeout: fl.readyTimeout})
 	if err != nil {
 		return err
 	}
@@ -357,7 +357,7 @@ func localSmoke(ctx context.Context, home string, d *halconfig.DeploymentConfigu
 			o.ScrapeInterval = smoke.DefaultScrapeInterval
 		}
 		o.MetricsAccount = smoke.MetricsAccount
-		o.Env = &smoke.LocalEnv{StoreListen: st.StoreListen(), ScrapeInterval: smoke.NewTiming(o.ScrapeInterval).Scrape, Progress: o.Progress}
+		o.Env = &smoke.LocalEnv{StoreListen: smoke.StoreListen(st), ScrapeInterval: smoke.NewTiming(o.ScrapeInterval).Scrape, Progress: o.Progress}
 		o.Where = "local processes, embedded Prometheus"
 		return nil
 	}

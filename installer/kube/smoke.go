@@ -26,18 +26,18 @@ const SmokeReleasePrefix = "ctl-smoke-"
 // defaultReadyTimeout bounds the wait for the apps' pods.
 const defaultReadyTimeout = 3 * time.Minute
 
-// SmokeEnv implements installer.SmokeHost: the sample apps run as a Helm
+// SmokeEnv implements smoke.Host: the sample apps run as a Helm
 // release of the embedded sample app chart (charts/sampleapp) in the
 // service's namespace, one Deployment per app, loading themselves, with
 // prometheus.io/scrape annotations (and a ServiceMonitor when asked).
-func (k *Kube) SmokeEnv(o installer.SmokeOptions) (smoke.Env, error) {
+func (k *Kube) SmokeEnv(o smoke.HostOptions) (smoke.Env, error) {
 	if o.ReadyTimeout <= 0 {
 		o.ReadyTimeout = defaultReadyTimeout
 	}
 	return &smokeEnv{k: k, o: o}, nil
 }
 
-// ServiceEndpoint implements installer.SmokeHost: the service through the
+// ServiceEndpoint implements installer.ServiceHost: the service through the
 // API server's service proxy, with the kubeconfig's credentials.
 func (k *Kube) ServiceEndpoint(ctx context.Context) (string, *http.Client, error) {
 	if err := k.ping(ctx); err != nil {
@@ -75,15 +75,13 @@ func (k *Kube) ServiceEndpoint(ctx context.Context) (string, *http.Client, error
 
 type smokeEnv struct {
 	k         *Kube
-	o         installer.SmokeOptions
+	o         smoke.HostOptions
 	release   string
 	installed bool
 }
 
 func (e *smokeEnv) progressf(format string, args ...any) {
-	if e.o.Progress != nil {
-		fmt.Fprintf(e.o.Progress, format+"\n", args...)
-	}
+	fmt.Fprintf(e.k.Progress, format+"\n", args...)
 }
 
 // values are the sample app chart's values for the scenarios.
