@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -120,40 +119,6 @@ func closedAddr(t *testing.T) string {
 	return addr
 }
 
-// silentServer accepts connections and never answers on them.
-func silentServer(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		<-done
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return l.Addr().String()
-}
-
 func TestOnlinePrometheusHealthy(t *testing.T) {
 	p := testinfra.StartPrometheus(t)
 	for _, base := range []string{p.URL, p.URL + "/"} {
@@ -225,7 +190,7 @@ func TestOnlinePrometheusDown(t *testing.T) {
 
 func TestOnlinePrometheusTimeout(t *testing.T) {
 	const timeout = 500 * time.Millisecond
-	addr := silentServer(t)
+	addr := testinfra.SilentServer(t)
 	got, took := validate(t, deployment("prometheus", promAccount("http://"+addr)), timeout)
 	want(t, got, halconfig.Error, promLoc+".endpoint.baseUrl", "did not answer: timed out")
 	if took < timeout || took > timeout+2*time.Second {
@@ -312,7 +277,7 @@ func TestOnlineS3Timeout(t *testing.T) {
 	isolateAWS(t)
 	const timeout = 500 * time.Millisecond
 	s := &testinfra.S3{AccessKey: "AKID", SecretKey: "secret", Region: "us-east-1"}
-	got, took := validate(t, deployment("aws", s3Account(s, "http://"+silentServer(t), "spin-bucket")), timeout)
+	got, took := validate(t, deployment("aws", s3Account(s, "http://"+testinfra.SilentServer(t), "spin-bucket")), timeout)
 	want(t, got, halconfig.Error, s3Loc+".bucket", "HEAD bucket spin-bucket failed: timed out")
 	if took < timeout || took > timeout+2*time.Second {
 		t.Errorf("took %v with a %v timeout", took, timeout)
@@ -331,21 +296,21 @@ func TestOnlineParallel(t *testing.T) {
 
 	d := deployment("prometheus",
 		promAccount(p.URL),
-		&halconfig.Account{Name: "slow-prometheus", Values: map[string]string{"endpoint.baseUrl": "http://" + silentServer(t)}},
-		&halconfig.Account{Name: "slow-prometheus-2", Values: map[string]string{"endpoint.baseUrl": "http://" + silentServer(t)}},
+		&halconfig.Account{Name: "slow-prometheus", Values: map[string]string{"endpoint.baseUrl": "http://" + testinfra.SilentServer(t)}},
+		&halconfig.Account{Name: "slow-prometheus-2", Values: map[string]string{"endpoint.baseUrl": "http://" + testinfra.SilentServer(t)}},
 	)
 	aws := d.Canary.Integration("aws")
 	aws.Enabled, aws.S3Enabled = true, true
 	noBucket := s3Account(s, s.Endpoint, "")
 	noBucket.Name = "no-bucket"
-	slowS3 := s3Account(s, "http://"+silentServer(t), "spin-bucket")
+	slowS3 := s3Account(s, "http://"+testinfra.SilentServer(t), "spin-bucket")
 	slowS3.Name = "slow-s3"
 	aws.Accounts = []*halconfig.Account{s3Account(s, s.Endpoint, "spin-bucket"), noBucket, slowS3}
 	nr := d.Canary.Integration("newrelic")
 	nr.Enabled = true
-	nr.Accounts = []*halconfig.Account{{Name: "nr", Values: map[string]string{"endpoint.baseUrl": "http://" + silentServer(t), "apiKey": "k", "applicationKey": "1"}}}
+	nr.Accounts = []*halconfig.Account{{Name: "nr", Values: map[string]string{"endpoint.baseUrl": "http://" + testinfra.SilentServer(t), "apiKey": "k", "applicationKey": "1"}}}
 	dd := d.Canary.Integration("datadog") // disabled
-	dd.Accounts = []*halconfig.Account{{Name: "dd", Values: map[string]string{"endpoint.baseUrl": "http://" + silentServer(t)}}}
+	dd.Accounts = []*halconfig.Account{{Name: "dd", Values: map[string]string{"endpoint.baseUrl": "http://" + testinfra.SilentServer(t)}}}
 	d.Canary.Normalize()
 
 	start := time.Now()

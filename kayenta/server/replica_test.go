@@ -26,6 +26,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/ctlproject/ctl/internal/testinfra"
 )
 
 // Restarts and replicas with real `ctl kayenta serve` processes sharing one
@@ -679,34 +681,7 @@ func TestPrometheusFailures(t *testing.T) {
 		ln.Close()
 		return u
 	}()
-	hanging := func() string {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var mu sync.Mutex
-		var conns []net.Conn
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				mu.Lock()
-				conns = append(conns, c) // read nothing, answer nothing
-				mu.Unlock()
-			}
-		}()
-		t.Cleanup(func() {
-			ln.Close()
-			mu.Lock()
-			defer mu.Unlock()
-			for _, c := range conns {
-				c.Close()
-			}
-		})
-		return "http://" + ln.Addr().String()
-	}()
+	hanging := "http://" + testinfra.SilentServer(t)
 	garbage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		io.WriteString(w, "<html><body><h1>Welcome to nginx!</h1></body></html>")

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ctlproject/ctl/internal/testinfra"
 	"github.com/ctlproject/ctl/kayenta/metrics"
 )
 
@@ -237,35 +237,11 @@ func TestCancelDuringBackoff(t *testing.T) {
 
 func TestTimeout(t *testing.T) {
 	// A listener that accepts connections and never answers.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, conn)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
+	addr := testinfra.SilentServer(t)
 
-	c := newClient(t, Options{BaseURL: "http://" + ln.Addr().String(), Timeout: 150 * time.Millisecond, Retries: 2})
+	c := newClient(t, Options{BaseURL: "http://" + addr, Timeout: 150 * time.Millisecond, Retries: 2})
 	start := time.Now()
-	_, err = c.Fetch(context.Background(), fakeQuery("m"))
+	_, err := c.Fetch(context.Background(), fakeQuery("m"))
 	elapsed := time.Since(start)
 	qe := asQueryError(t, err)
 	if qe.Attempts != 2 || !qe.Retryable || qe.Status != 0 || !errors.Is(err, context.DeadlineExceeded) {
